@@ -18,6 +18,7 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
+from fastcore.basics import patch
 from .core import (Config, get_device, seed_everything, get_rng_state, set_rng_state, atomic_write_bytes,
                          atomic_write_text, save_checkpoint, load_checkpoint, CheckpointError)
 
@@ -25,7 +26,7 @@ from .core import (Config, get_device, seed_everything, get_rng_state, set_rng_s
 __all__ = ['OPTIMIZERS', 'PRECISIONS', 'RESERVED_KEYS', 'TrainConfig', 'ToyRectangles', 'ToyVAE', 'StepBatchSampler', 'image_of',
            'collate_images', 'make_grid', 'draw_boxes', 'save_png', 'checkpoint_path', 'list_checkpoints',
            'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'make_optimizer', 'autocast_context',
-           'loggable_scalars', 'init_distributed', 'Trainer']
+           'loggable_scalars', 'init_distributed', 'NonFiniteLossError', 'Trainer']
 
 # %% ../nbs/20_trainer.ipynb #c006
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -347,26 +348,25 @@ def _dist_info() -> tuple:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
 
 # %% ../nbs/20_trainer.ipynb #c044
-def patch_to(cls):
-    "Decorator adding the decorated function to `cls` as a method."
-    def _inner(f):
-        f.__qualname__ = f"{cls.__name__}.{f.__name__}"
-        setattr(cls, f.__name__, f)
-        return f
-    return _inner
-
 class NonFiniteLossError(RuntimeError):
     "Training stopped because the loss (or the gradient norm) became NaN or infinite."
 
-def _config_dict(model):
-    "The plain-dict configuration of a model (its `config` or `cfg` attribute), if it has one."
-    c = getattr(model, "config", None)
-    if c is None: c = getattr(model, "cfg", None)
-    if hasattr(c, "to_dict"): return c.to_dict()
-    if dataclasses.is_dataclass(c) and not isinstance(c, type): return dataclasses.asdict(c)
-    return c if isinstance(c, dict) else None
-
 # %% ../nbs/20_trainer.ipynb #c045
+def _config_dict(model) -> dict|None:
+    "The configurations a model carries (`config`, `cfg`, `objective` attributes with `to_dict`, and a `preset` name)."
+    out = {k: getattr(model, k).to_dict() for k in ("config", "cfg", "objective") if hasattr(getattr(model, k, None), "to_dict")}
+    if isinstance(getattr(model, "preset", None), str): out["preset"] = model.preset
+    return out or None
+
+def _flat(d:dict, prefix:str="") -> dict:
+    "Nested dicts flattened to dotted keys."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(_flat(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = v
+    return out
+
+# %% ../nbs/20_trainer.ipynb #c047
 class Trainer:
     "Train `model` (see the contract above) on `dataset` with `cfg`: resumable, logged, data-parallel under `torchrun`."
     def __init__(self, model:nn.Module, # follows the trainer's model contract
@@ -400,8 +400,8 @@ class Trainer:
             self.ddp = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None,
                                                find_unused_parameters=cfg.ddp_find_unused)
 
-# %% ../nbs/20_trainer.ipynb #c047
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c049
+@patch
 def _start_fresh(self:Trainer):
     "Remove the files of an earlier run in `out_dir` (rank 0)."
     if not self.is_main: return
@@ -410,8 +410,8 @@ def _start_fresh(self:Trainer):
     if old: warnings.warn(f"resume=False: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)
     for p in old: p.unlink(missing_ok=True)
 
-# %% ../nbs/20_trainer.ipynb #c049
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c051
+@patch
 def train_step(self:Trainer, x:torch.Tensor) -> dict:
     "One optimiser update on batch `x` at the current global step; returns the logged scalars of this step."
     x = x.to(self.device, non_blocking=True)
@@ -433,7 +433,7 @@ def train_step(self:Trainer, x:torch.Tensor) -> dict:
     self.step += 1
     return rec
 
-@patch_to(Trainer)
+@patch
 def _nonfinite_message(self:Trainer, what:str, rec:dict) -> str:
     ck = list_checkpoints(self.out_dir)
     last = f"the last good checkpoint is {ck[-1]} (resume=True continues from it)" if ck else "no checkpoint has been written yet"
@@ -441,8 +441,8 @@ def _nonfinite_message(self:Trainer, what:str, rec:dict) -> str:
     return (f"training stopped: the {what} is not finite at step {self.step} ({terms}); the parameters were not updated; {last}. "
             "Lower the learning rate, check the data, or try precision='fp32'.")
 
-# %% ../nbs/20_trainer.ipynb #c056
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c058
+@patch
 def save(self:Trainer) -> Path|None:
     "Checkpoint the run at the current step (written by rank 0; every rank must call it); keep the newest `keep_last`."
     rngs = [get_rng_state()]
@@ -461,25 +461,27 @@ def save(self:Trainer) -> Path|None:
     self._saved_step = self.step
     return path
 
-# %% ../nbs/20_trainer.ipynb #c058
+# %% ../nbs/20_trainer.ipynb #c060
 _STRICT_KEYS = ("batch_size", "seed", "optimizer", "precision")
 _FREE_KEYS = ("steps", "resume", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "num_workers",
               "n_images", "tensorboard", "progress")
 
-@patch_to(Trainer)
+@patch
 def _check_resumable(self:Trainer, path:Path, saved:dict|None):
     saved = saved or {}
     old, new = saved.get("train") or {}, self.run_config["train"]
     bad = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in _STRICT_KEYS if k in old and old[k] != new[k]]
     if saved.get("model") is not None and self.run_config["model"] is not None and saved["model"] != self.run_config["model"]:
-        diff = sorted(k for k in set(saved["model"]) | set(self.run_config["model"])
-                      if saved["model"].get(k) != self.run_config["model"].get(k))
+        a, b = _flat(saved["model"]), _flat(self.run_config["model"])
+        diff = sorted(k for k in set(a) | set(b) if a.get(k, "<missing>") != b.get(k, "<missing>"))
         bad.append(f"model configuration keys {diff}")
     if bad: raise ValueError(f"cannot resume from {path}: " + "; ".join(bad) + ". Use a new out_dir or resume=False.")
     changed = [k for k in new if k not in _STRICT_KEYS + _FREE_KEYS and old.get(k, new[k]) != new[k]]
+    if saved.get("data") is not None and self.run_config["data"] is not None and saved["data"] != self.run_config["data"]:
+        changed.append("data")
     if changed and self.is_main: warnings.warn(f"resuming {path} with changed settings {changed}", UserWarning)
 
-@patch_to(Trainer)
+@patch
 def restore(self:Trainer) -> bool:
     "Continue from the newest readable checkpoint in `out_dir`; False if there is none."
     found = load_latest_checkpoint(self.out_dir)
@@ -508,8 +510,8 @@ def restore(self:Trainer) -> bool:
     self.resumed_from = path
     return True
 
-# %% ../nbs/20_trainer.ipynb #c062
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c064
+@patch
 def _tensorboard(self:Trainer):
     "A TensorBoard writer on rank 0 when enabled and importable, else None."
     if self._tb is None and self.is_main and self.cfg.tensorboard:
@@ -518,7 +520,7 @@ def _tensorboard(self:Trainer):
         else: self._tb = SummaryWriter(str(self.out_dir / "tb"))
     return self._tb or None
 
-@patch_to(Trainer)
+@patch
 def log(self:Trainer, rec:dict, steps_per_sec:float, elapsed:float) -> dict:
     "Write one metrics record for the current step (rank 0)."
     full = {"step": self.step, "epoch": self.step * self.cfg.batch_size / len(self.dataset), **rec,
@@ -530,8 +532,8 @@ def log(self:Trainer, rec:dict, steps_per_sec:float, elapsed:float) -> dict:
                 if k != "step": tb.add_scalar(f"train/{k}", v, self.step)
     return full
 
-# %% ../nbs/20_trainer.ipynb #c063
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c065
+@patch
 def write_images(self:Trainer) -> list:
     "PNG grids of reconstructions, inferred boxes and prior samples (whichever the model has), written by rank 0."
     if not self.is_main: return []
@@ -559,8 +561,8 @@ def write_images(self:Trainer) -> list:
         if tb: tb.add_image(f"images/{kind}", g.float().clamp(0, 1).cpu(), self.step)
     return paths
 
-# %% ../nbs/20_trainer.ipynb #c065
-@patch_to(Trainer)
+# %% ../nbs/20_trainer.ipynb #c067
+@patch
 def loader(self:Trainer) -> DataLoader:
     "An endless loader of this rank's batches, starting at the current step."
     sampler = StepBatchSampler(len(self.dataset), self.cfg.batch_size, self.cfg.seed, start_step=self.step,
@@ -569,7 +571,7 @@ def loader(self:Trainer) -> DataLoader:
                       pin_memory=self.device.type == "cuda", generator=torch.Generator().manual_seed(self.cfg.seed + self.step),
                       persistent_workers=False)
 
-@patch_to(Trainer)
+@patch
 def fit(self:Trainer) -> list:
     "Train until `cfg.steps`; return the metrics records written by this call."
     cfg, start = self.cfg, len(self.history)
