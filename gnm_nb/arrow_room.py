@@ -12,13 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from .core import Config
 
+GENERATOR_VERSION = "arrow_room-1"  # bump whenever the bytes produced for a given (params, seed, index) change
+
 # %% auto #0
-__all__ = ['SHAPES', 'ARROW_LABEL', 'COLORS', 'MATERIALS', 'VIOLATIONS', 'MIN_IMG_SIZE', 'ArrowRoomConfig', 'sphere_interval',
-           'cylinder_interval', 'slabs_interval', 'polygon_slabs', 'Primitive', 'prism_primitive', 'object_primitives',
-           'arrow_polygons', 'scene_primitives', 'camera_rays', 'project_points', 'sphere_extent', 'pixel_window',
-           'primitive_window', 'light_directions', 'shadow_window', 'downsample', 'room_background', 'shade_surface',
-           'render_scene', 'id_boxes', 'sample_arrow_scene', 'arrow_pointed_object', 'arrow_rule_holds',
-           'render_scenes', 'make_arrow_scenes']
+__all__ = ['GENERATOR_VERSION', 'SHAPES', 'ARROW_LABEL', 'COLORS', 'MATERIALS', 'VIOLATIONS', 'MIN_IMG_SIZE', 'ArrowRoomConfig',
+           'sphere_interval', 'cylinder_interval', 'slabs_interval', 'polygon_slabs', 'Primitive', 'prism_primitive',
+           'object_primitives', 'arrow_polygons', 'scene_primitives', 'camera_rays', 'project_points', 'sphere_extent',
+           'pixel_window', 'primitive_window', 'light_directions', 'shadow_window', 'downsample', 'room_background',
+           'shade_surface', 'render_scene', 'id_boxes', 'sample_arrow_scene', 'arrow_pointed_object',
+           'arrow_rule_holds', 'render_scenes', 'make_arrow_scenes']
 
 # %% ../nbs/03_arrow_room.ipynb #c007
 SHAPES = ("cube", "sphere", "cylinder") # label = index; the arrow has label 3
@@ -478,7 +480,7 @@ def render_scenes(scenes:list, # scene dicts
                   img_size:int=128, cfg:ArrowRoomConfig|None=None,
                   workers:int=1, # threads (numpy releases the GIL); results do not depend on it
                  ) -> tuple:
-    "Render many scenes: (uint8 images [N, 3, H, W], boxes float32 [N, n_objects, 4] (ragged: a list))."
+    "Render many scenes: (uint8 images [N, 3, H, W], list of float32 [n_objects, 4] boxes)."
     cfg = cfg or ArrowRoomConfig()
     if isinstance(img_size, bool) or not isinstance(img_size, (int, np.integer)): raise TypeError(f"img_size must be an int, got {img_size!r}")
     if not MIN_IMG_SIZE <= img_size <= 1024: raise ValueError(f"img_size must be in [{MIN_IMG_SIZE}, 1024], got {img_size} (too small to show the objects)")

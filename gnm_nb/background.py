@@ -1,4 +1,4 @@
-r"""$q(z^b\mid x)$, $p(z^b\mid z^g)$ and the background decoder (Arrow room only); then `build_gnm_networks`, which assembles every
+"""q(z^b | x), p(z^b | z^g) and the background decoder (Arrow room only); then `build_gnm_networks`, which assembles every
 learned network of GNM, and the parameter counts of supp. Table 3.
 
 Docs: https://gnm-nb.github.io/gnm_nb/background.html.md"""

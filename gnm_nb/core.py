@@ -162,6 +162,8 @@ def atomic_write(path:str|Path, # final file name
     if mode not in ("wb", "w"): raise ValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the permissions `open` would
     try:
         with os.fdopen(fd, mode) as f:
             yield f

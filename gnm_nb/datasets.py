@@ -7,6 +7,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/datasets.html.md"""
 # %% ../nbs/04_datasets.ipynb #c003
 from __future__ import annotations
 import hashlib, importlib, json, multiprocessing, os, shutil, tempfile, time, warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -230,7 +231,7 @@ def generate_dataset(name:str, # registered data-set name: 'mnist4', 'mnist10', 
                      verify:bool=True, # on reuse, check every file's SHA-256 (else sizes only)
                      progress:bool=True, # tqdm progress bar
                      chunk_size:int=1000, # images per job
-                     mp_context:str="spawn", # multiprocessing start method for workers > 1
+                     mp_context:str|None=None, # start method for workers > 1; default "forkserver" where available, else "spawn"
                      **params, # generator parameters (e.g. image_size, glyphs, ratio)
                     ) -> Path:
     "Generate (or reuse, after checking) a data set on disk; return its directory."
@@ -258,7 +259,7 @@ def _build(target:Path, identity:dict, version:str, workers:int, progress:bool, 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp, pool = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent)), None
     try:
-        if workers > 1: pool = multiprocessing.get_context(mp_context).Pool(workers)
+        if workers > 1: pool = ProcessPoolExecutor(workers, mp_context=_mp_context(mp_context))
         splits = {}
         for split, n in identity["sizes"].items():
             s = split_seed(identity["seed"], split, violate)
@@ -269,7 +270,7 @@ def _build(target:Path, identity:dict, version:str, workers:int, progress:bool, 
             jobs = [(name, str(npy), a, min(a + chunk_size, n), s, violate, split, params) for a in range(0, n, chunk_size)]
             lines = []
             with tqdm(total=n, desc=f"{name} {split}", disable=not progress, unit="img") as bar:
-                for out in (pool.imap(_generate_chunk, jobs) if pool else map(_generate_chunk, jobs)):
+                for out in (pool.map(_importable_worker(), jobs) if pool else map(_generate_chunk, jobs)):
                     lines += out; bar.update(len(out))
             (tmp/f"{split}_annots.jsonl").write_text("\n".join(lines) + "\n")
             files = {f"{split}_images.npy": npy, f"{split}_annots.jsonl": tmp/f"{split}_annots.jsonl"}
@@ -278,11 +279,23 @@ def _build(target:Path, identity:dict, version:str, workers:int, progress:bool, 
         manifest = {"identity": identity, "generator": f"{dataset_spec(name).module}.{dataset_spec(name).function}",
                     "generator_version": version, "splits": splits, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         atomic_write_text(tmp/"manifest.json", json.dumps(manifest, indent=1))
+        os.chmod(tmp, 0o755); os.chmod(tmp/"manifest.json", 0o644)  # mkdtemp/mkstemp create owner-only files
         _install(tmp, target, identity, version, replace)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     finally:
-        if pool is not None: pool.terminate(); pool.join()
+        if pool is not None: pool.shutdown(cancel_futures=True)
+
+def _mp_context(method:str|None):
+    "A multiprocessing context; the fork server (if used) imports this module once, so workers start without re-importing torch."
+    method = method or ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver": ctx.set_forkserver_preload(["gnm_nb.datasets"])
+    return ctx
+
+def _importable_worker() -> Callable:
+    "`_generate_chunk` as defined in the installed module (a copy defined in a notebook cannot be pickled to a spawned process)."
+    return importlib.import_module("gnm_nb.datasets")._generate_chunk
 
 def _install(tmp:Path, target:Path, identity:dict, version:str, replace:bool):
     "Move the finished directory `tmp` to `target` (replacing an outdated one if `replace`)."

@@ -282,7 +282,7 @@ def make_mnist4_10(indices, seed:int, violate:bool=False, split:str="train",
 # %% ../nbs/02_mnist_scenes.ipynb #c023
 def show_scenes(images, # uint8 [N, C, H, W] (or float in [0, 1]); C = 1 or 3
                 annots:list|None=None, # annotation dicts; boxes and labels are drawn if given
-                ncols:int=8, size:float=1.8, title:str|None=None):
+                ncols:int=4, size:float=2.4, title:str|None=None):
     "Plot a grid of scenes with their boxes (matplotlib)."
     import matplotlib.pyplot as plt
     images = np.asarray(images); n = len(images); nrows = max(1, -(-n // ncols))

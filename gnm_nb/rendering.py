@@ -6,12 +6,13 @@ Docs: https://gnm-nb.github.io/gnm_nb/rendering.html.md"""
 
 # %% ../nbs/16_rendering.ipynb #c002
 from __future__ import annotations
+import math
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['CURRICULUM_PRES_MAX', 'where_to_box', 'flatten_cells', 'boxes_in_pixels', 'place_glimpses', 'crop_glimpses',
-           'clamp_straight_through', 'composite', 'plot_boxes']
+           'clamp_straight_through', 'composite', 'plot_boxes', 'window_grid', 'sum_windows']
 
 # %% ../nbs/16_rendering.ipynb #c005
 def where_to_box(where:torch.Tensor, # raw z_where [B, 4, Gh, Gw]: (scale logit, log aspect ratio, shift_x, shift_y)
@@ -122,10 +123,12 @@ def composite(appearance:torch.Tensor, # [B, N, C, g, g] glimpse appearances o_i
               out_hw:int|tuple|None=None, # output size; required when `background` is None
               pres_max:float|None=None, # cap on z_pres; defaults to 0.99 while `fixed_alpha` is set
               fixed_alpha_region:str="box", # "box" (supplement: mask ≡ fixed_alpha inside each box) or "image" (released code: α ≡ fixed_alpha)
+              placement:str="full", # "full": every glimpse resampled onto the whole image (reference); "window": only into its box's window (fast, no `weights`)
              ) -> dict:
     "Render objects (and background) into images (supp. Alg. 2); returns image, alpha, weights, foreground, background."
     _check_composite_shapes(appearance, mask, pres, depth, center, size)
     if mode not in ("arrow", "mnist"): raise ValueError(f"mode must be 'arrow' or 'mnist', got {mode!r}")
+    if placement not in ("full", "window"): raise ValueError(f"placement must be 'full' or 'window', got {placement!r}")
     if fixed_alpha_region not in ("box", "image"): raise ValueError(f"fixed_alpha_region must be 'box' or 'image', got {fixed_alpha_region!r}")
     if fixed_alpha is not None and not 0 < fixed_alpha <= 1: raise ValueError(f"fixed_alpha must lie in (0, 1], got {fixed_alpha}")
     b, n, c, gh, gw = appearance.shape
@@ -136,11 +139,24 @@ def composite(appearance:torch.Tensor, # [B, N, C, g, g] glimpse appearances o_i
         if out_hw is not None and _hw(out_hw) != (h, w): raise ValueError(f"out_hw {out_hw} disagrees with the background size {(h, w)}")
     elif out_hw is None: raise ValueError("out_hw is required when background is None")
     else: h, w = _hw(out_hw)
-    if mode == "mnist": return _composite_mnist(appearance, mask, pres, center, size, background, fixed_alpha, (h, w))
+    if mode == "mnist":
+        if background is not None: raise ValueError("'mnist' mode renders without a background; pass background=None")
+        if fixed_alpha is not None: raise ValueError("the fixed-alpha curriculum applies to 'arrow' mode only")
+        if placement == "window": return _composite_mnist_window(appearance, mask, pres, center, size, (h, w))
+        return _composite_mnist(appearance, mask, pres, center, size, background, fixed_alpha, (h, w))
     if depth is None: raise ValueError("depth is required in 'arrow' mode")
-    return _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, (h, w), pres_max, fixed_alpha_region)
+    args = (appearance, mask, pres, depth, center, size, background, fixed_alpha, (h, w), pres_max, fixed_alpha_region)
+    return _composite_arrow_window(*args) if placement == "window" else _composite_arrow(*args)
 
 # %% ../nbs/16_rendering.ipynb #c026
+def _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region):
+    "â = m·z^pres [B,N,1,g,g], with the curriculum's mask and presence cap applied."
+    if pres_max is None and fixed_alpha is not None: pres_max = CURRICULUM_PRES_MAX
+    if pres_max is not None: pres = pres.clamp(max=pres_max)
+    if mask is None: mask = torch.ones_like(appearance[:, :, :1])
+    if fixed_alpha is not None and region == "box": mask = torch.full_like(mask, fixed_alpha)
+    return mask * pres[..., None, None, None]
+
 def _place_with_mask(appearance, a_hat, center, size, hw):
     "Place [â·o, â] for all B·N objects in one grid_sample call; returns ([B,N,C,H,W], [B,N,1,H,W])."
     b, n, c = appearance.shape[:3]
@@ -150,11 +166,7 @@ def _place_with_mask(appearance, a_hat, center, size, hw):
 
 def _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region):
     "Depth-weighted, premultiplied alpha compositing over the background (SPEC §1, supp. Alg. 2)."
-    if pres_max is None and fixed_alpha is not None: pres_max = CURRICULUM_PRES_MAX
-    if pres_max is not None: pres = pres.clamp(max=pres_max)
-    if mask is None: mask = torch.ones_like(appearance[:, :, :1])
-    if fixed_alpha is not None and region == "box": mask = torch.full_like(mask, fixed_alpha)
-    a_hat = mask * pres[..., None, None, None]
+    a_hat = _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region)
     placed_obj, placed_mask = _place_with_mask(appearance, a_hat, center, size, hw)
     importance = placed_mask * torch.sigmoid(-depth)[..., None, None, None]
     weights = importance / (importance.sum(1, keepdim=True) + _NORM_EPS)
@@ -166,8 +178,6 @@ def _composite_arrow(appearance, mask, pres, depth, center, size, background, fi
 
 def _composite_mnist(appearance, mask, pres, center, size, background, fixed_alpha, hw):
     "Sum of presence-weighted placed glimpses, no background (released MNIST configs)."
-    if background is not None: raise ValueError("'mnist' mode renders without a background; pass background=None")
-    if fixed_alpha is not None: raise ValueError("the fixed-alpha curriculum applies to 'arrow' mode only")
     p = pres[..., None, None, None]
     if mask is None:   # the usual MNIST case: place only the appearance with gradients; the coverage is for display only
         b, n = appearance.shape[:2]
@@ -193,3 +203,112 @@ def plot_boxes(ax, # matplotlib axes
         on = pres is None or float(pres[k]) > threshold
         ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=1.2,
                                        edgecolor=color if on else "red", linestyle="-" if on else ":"))
+
+# %% ../nbs/16_rendering.ipynb #c046
+_WINDOW_MULTIPLE = 4  # window sides are rounded up to a multiple of this (fewer distinct shapes)
+
+def _support(c, s, g, n_pix):
+    "First pixel and pixel count of the open interval a placed glimpse can touch along one axis, per object."
+    half = s * (1 + 1 / g)
+    lo = torch.floor((c - half + 1) * (n_pix / 2) - 0.5) - 1          # one pixel of margin against rounding
+    hi = torch.ceil((c + half + 1) * (n_pix / 2) - 0.5) + 1
+    return lo, hi - lo + 1
+
+def _round_up(v:float, m:int) -> int: return int(math.ceil(v / m) * m)
+
+def window_grid(center:torch.Tensor, # [N, 2] box centres (x, y) in [-1, 1]
+                size:torch.Tensor, # [N, 2] box (width, height) as image fractions
+                glimpse_hw:tuple, # (gh, gw) of the glimpses
+                out_hw:int|tuple, # image size H = W, or (H, W)
+               ) -> tuple|None:
+    "STN⁻¹ sampling grids restricted to one window per object: (grid [N,ky,kx,2], flat pixel index [N,ky,kx]); None if no smaller than the image."
+    h, w = _hw(out_hw)
+    gh, gw = _hw(glimpse_hw)
+    size = size.clamp_min(_MIN_SIZE)
+    with torch.no_grad():
+        x0, nx = _support(center[:, 0], size[:, 0], gw, w)
+        y0, ny = _support(center[:, 1], size[:, 1], gh, h)
+        kx, ky = torch.stack([nx.amax(), ny.amax()]).tolist()            # the one host read
+        if not (math.isfinite(kx) and math.isfinite(ky)): return None
+        kx, ky = min(w, _round_up(kx, _WINDOW_MULTIPLE)), min(h, _round_up(ky, _WINDOW_MULTIPLE))
+        if kx >= w and ky >= h: return None
+        x0, y0 = x0.clamp(0, w - kx).long(), y0.clamp(0, h - ky).long()
+    px = x0[:, None] + torch.arange(kx, device=center.device)          # [N, kx] pixel columns of each window
+    py = y0[:, None] + torch.arange(ky, device=center.device)
+    inv = 1.0 / size
+    ux = ((2 * px + 1).to(center.dtype) / w - 1) * inv[:, 0:1] - center[:, 0:1] * inv[:, 0:1]   # same map as place_glimpses' θ⁻¹
+    uy = ((2 * py + 1).to(center.dtype) / h - 1) * inv[:, 1:2] - center[:, 1:2] * inv[:, 1:2]
+    grid = torch.stack([ux[:, None, :].expand(-1, ky, -1), uy[:, :, None].expand(-1, -1, kx)], -1)
+    return grid, py[:, :, None] * w + px[:, None, :]
+
+def sum_windows(windows:torch.Tensor, # [N, C, ky, kx] per-object windows
+                flat_index:torch.Tensor, # [N, ky, kx] pixel index y·W + x of every window pixel
+                batch_index:torch.Tensor, # [N] image of each object
+                n_images:int, out_hw:int|tuple,
+               ) -> torch.Tensor:
+    "Add every window into its image: [n_images, C, H, W] (one scatter_add_)."
+    h, w = _hw(out_hw)
+    c = windows.shape[1]
+    idx = (flat_index + batch_index[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
+    src = windows.transpose(0, 1).reshape(c, -1)
+    out = windows.new_zeros(c, n_images * h * w).scatter_add_(1, idx, src)
+    return out.view(c, n_images, h, w).transpose(0, 1)
+
+# %% ../nbs/16_rendering.ipynb #c049
+def _objects(b:int, n:int, present, device) -> tuple:
+    "Image index of the B·N objects and, without gradients, the mask `present()` of objects that can contribute (None = all)."
+    batch_index = torch.arange(b, device=device).repeat_interleave(n)
+    if torch.is_grad_enabled(): return batch_index, None
+    keep = present().reshape(-1)
+    return batch_index[keep], keep
+
+def _windows_of(center, size, keep, glimpse_hw, hw):
+    "`window_grid` of the kept objects; None when the full path must run (or nothing is kept)."
+    center, size = center.reshape(-1, 2), size.reshape(-1, 2)
+    if keep is not None: center, size = center[keep], size[keep]
+    return window_grid(center, size, glimpse_hw, hw) if center.shape[0] else None
+
+def _sample(x, grid): return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+def _composite_mnist_window(appearance, mask, pres, center, size, hw):
+    "`_composite_mnist` rendering each glimpse into its window only."
+    b, n, c = appearance.shape[:3]
+    p = pres[..., None, None, None]
+    bi, keep = _objects(b, n, lambda: pres != 0, appearance.device)
+    wg = _windows_of(center, size, keep, appearance.shape[-2:], hw)
+    if wg is None:
+        if keep is not None and not keep.any():
+            zero = appearance.new_zeros(b, c, *hw); return dict(image=zero, alpha=zero[:, :1], foreground=zero, background=None)
+        out = _composite_mnist(appearance, mask, pres, center, size, None, None, hw); out.pop("weights"); return out
+    grid, flat = wg
+    sel = (lambda t: t.flatten(0, 1)) if keep is None else (lambda t: t.flatten(0, 1)[keep])
+    if mask is None:    # as in the reference: the coverage (display only) carries no gradient
+        image = sum_windows(_sample(sel(p * appearance), grid), flat, bi, b, hw)
+        with torch.no_grad(): cover = sum_windows(_sample(sel(p * torch.ones_like(appearance[:, :, :1])), grid), flat, bi, b, hw)
+    else:
+        sums = sum_windows(_sample(sel(torch.cat([p * mask * appearance, p * mask], 2)), grid), flat, bi, b, hw)
+        image, cover = sums[:, :c], sums[:, c:]
+    image = image.contiguous()
+    return dict(image=image, alpha=clamp_straight_through(cover), foreground=image, background=None)
+
+def _composite_arrow_window(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region):
+    "`_composite_arrow` rendering each glimpse into its window only."
+    b, n, c = appearance.shape[:3]
+    a_hat = _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region)
+    bi, keep = _objects(b, n, lambda: (a_hat != 0).flatten(2).any(2), appearance.device)
+    wg = _windows_of(center, size, keep, appearance.shape[-2:], hw)
+    if wg is None and (keep is None or keep.any()):
+        out = _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region)
+        out.pop("weights"); return out
+    if wg is None: sums = appearance.new_zeros(b, c + 2, *hw)     # nothing to draw
+    else:
+        grid, flat = wg
+        sel = (lambda t: t.flatten(0, 1)) if keep is None else (lambda t: t.flatten(0, 1)[keep])
+        win = _sample(sel(torch.cat([a_hat * appearance, a_hat], 2)), grid)            # [M, C+1, ky, kx]: T(â·o), T(â)
+        importance = win[:, c:] * torch.sigmoid(-sel(depth))[:, None, None, None]
+        sums = sum_windows(torch.cat([importance * win[:, :c], importance, win[:, c:]], 1), flat, bi, b, hw)
+    foreground = sums[:, :c] / (sums[:, c:c + 1] + _NORM_EPS)
+    alpha = clamp_straight_through(sums[:, c + 1:])
+    if fixed_alpha is not None and region == "image": alpha = torch.full_like(alpha, fixed_alpha)
+    image = foreground if background is None else foreground + (1 - alpha) * background
+    return dict(image=image.contiguous(), alpha=alpha, foreground=foreground, background=background)

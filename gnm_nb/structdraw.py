@@ -1,4 +1,4 @@
-r"""The global latent $z^g = (z^g_1,\dots,z^g_L)$ of GNM, drawn autoregressively onto a 4×4 feature canvas $f$ from which the
+"""The global latent z^g = (z^g_1, …, z^g_L) of GNM, drawn autoregressively onto a 4×4 feature canvas $f$ from which the
 symbolic map $z^s$ is predicted.
 
 Docs: https://gnm-nb.github.io/gnm_nb/structdraw.html.md"""

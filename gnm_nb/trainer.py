@@ -314,7 +314,7 @@ def autocast_context(precision:str, device:torch.device):
 RESERVED_KEYS = ("step", "epoch", "lr", "grad_norm", "steps_per_sec", "time")
 
 def loggable_scalars(out) -> tuple:
-    "Check a model output and return `(loss, names, values)`: `names[0] == 'loss'`, values as one detached float tensor."
+    "Check a model output; return `(loss, tensors, numbers)`: the loss, its 0-d tensor entries (detached, float, 'loss' first), its plain numbers."
     if not isinstance(out, dict) or "loss" not in out:
         raise TypeError(f"model(x, step) must return a dict with a 'loss' entry, got {type(out).__name__}"
                         + (f" with keys {sorted(out)}" if isinstance(out, dict) else ""))
@@ -324,14 +324,13 @@ def loggable_scalars(out) -> tuple:
     if not loss.requires_grad: raise ValueError("'loss' does not require grad: it is not connected to the model's parameters")
     clash = sorted(set(out) & set(RESERVED_KEYS))
     if clash: raise ValueError(f"the model's output uses keys the trainer reserves for itself: {clash}")
-    names, vals = ["loss"], [loss.detach().float()]
+    tensors, numbers = {"loss": loss.detach().float()}, {}
     for k, v in out.items():
         if k == "loss": continue
         if isinstance(v, torch.Tensor) and v.numel() == 1 and not v.is_complex():
-            names.append(k); vals.append(v.detach().float().reshape(()).to(loss.device))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            names.append(k); vals.append(torch.tensor(float(v), device=loss.device))
-    return loss, names, torch.stack(vals)
+            tensors[k] = v.detach().float().reshape(()).to(loss.device)
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool): numbers[k] = float(v)
+    return loss, tensors, numbers
 
 # %% ../nbs/20_trainer.ipynb #c041
 def init_distributed(device:str="auto") -> tuple:
@@ -372,7 +371,7 @@ class Trainer:
     def __init__(self, model:nn.Module, # follows the trainer's model contract
                  dataset, # map-style data set of images (or (image, target) pairs / dicts with 'image')
                  cfg:TrainConfig|None=None, # training settings; default `TrainConfig()`
-                 model_config:dict|None=None, # stored in checkpoints; default: `model.config.to_dict()` if present
+                 model_config:dict|None=None, # stored in checkpoints; default: the model's `config`/`cfg`/`objective`/`preset`
                  data_config:dict|None=None, # stored in checkpoints (e.g. data set name and size)
                 ):
         if not isinstance(model, nn.Module): raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -409,6 +408,12 @@ def _start_fresh(self:Trainer):
     old += sorted((self.out_dir / "images").glob("step_*.png")) + sorted((self.out_dir / "tb").glob("events.out.tfevents.*"))
     if old: warnings.warn(f"resume=False: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)
     for p in old: p.unlink(missing_ok=True)
+    _remove_partial_writes(self.out_dir)
+
+def _remove_partial_writes(out_dir:Path):
+    "Delete the temporary files a killed `atomic_write` can leave behind (`.<name>.<random>.tmp`)."
+    for d in (out_dir / "checkpoints", out_dir / "images", out_dir):
+        for p in d.glob(".*.tmp") if d.is_dir() else []: p.unlink(missing_ok=True)
 
 # %% ../nbs/20_trainer.ipynb #c051
 @patch
@@ -416,10 +421,11 @@ def train_step(self:Trainer, x:torch.Tensor) -> dict:
     "One optimiser update on batch `x` at the current global step; returns the logged scalars of this step."
     x = x.to(self.device, non_blocking=True)
     with autocast_context(self.cfg.precision, self.device):
-        out = (self.ddp or self.model)(x, self.step)
-    loss, names, vals = loggable_scalars(out)
-    if self.world_size > 1: dist.all_reduce(vals); vals = vals / self.world_size
-    rec = dict(zip(names, vals.tolist()))
+        out = (self.ddp if self.ddp is not None else self.model)(x, self.step)
+    loss, tensors, numbers = loggable_scalars(out)
+    vals = torch.stack(list(tensors.values()))
+    if self.world_size > 1: dist.all_reduce(vals); vals = vals / self.world_size  # numbers (schedules) agree across ranks
+    rec = {**dict(zip(tensors, vals.tolist())), **numbers}
     if not math.isfinite(rec["loss"]): raise NonFiniteLossError(self._nonfinite_message("loss", rec))
     self.opt.zero_grad(set_to_none=True)
     (self.scaler.scale(loss) if self.scaler else loss).backward()
@@ -507,6 +513,7 @@ def restore(self:Trainer) -> bool:
         for p in list_checkpoints(self.out_dir):
             if int(_CKPT_RE.match(p.name).group(1)) > self.step: p.rename(p.with_name(p.name + ".corrupt"))
         self.metrics.truncate(self.step)
+        _remove_partial_writes(self.out_dir)
     self.resumed_from = path
     return True
 
