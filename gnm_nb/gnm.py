@@ -65,6 +65,7 @@ class GNM(nn.Module):
         self.cfg, self.objective, self.preset = cfg, objective, preset
         self.schedule = Schedule(objective)
         self.nets = build_gnm_networks(cfg)
+        self.placement = "window"   # glimpse rendering: "window" (fast path) or "full" (reference), see 16_rendering
 
     @property
     def device(self): return next(self.parameters()).device
@@ -81,6 +82,17 @@ def build_model(preset:str="cpu_mnist", # a key of `MODEL_PRESETS`
 from fastcore.basics import patch
 
 @patch
+def _glimpses(self:GNM, what:torch.Tensor, pres:torch.Tensor) -> tuple:
+    "Glimpse decoder on the rows of `what` [N, Dw]; without gradients only on rows with `pres` [N] ≠ 0 (the rest stay zero)."
+    dec = self.nets["glimpse_decoder"]
+    keep = None if torch.is_grad_enabled() else pres != 0
+    if keep is None or bool(keep.all()): return dec(what)
+    c, g = self.cfg, self.cfg.glimpse_size
+    app, mask = what.new_zeros(len(what), c.glimpse_channels, g, g), what.new_zeros(len(what), 1, g, g)
+    if keep.any(): app[keep], mask[keep] = dec(what[keep])
+    return app, mask
+
+@patch
 def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
            z_bg:torch.Tensor|None=None, # [B, z_bg_dim] (background models only)
            fixed_alpha:float|None=None, pres_max:float|None=None) -> dict:
@@ -91,7 +103,7 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
     b = z_s["what"].shape[0]
     box = where_to_box(z_s["where"])
     center, size = flatten_cells(box["center"]), flatten_cells(box["size"])
-    app, mask = self.nets["glimpse_decoder"](flatten_cells(z_s["what"]).reshape(b * n, c.z_what_dim))
+    app, mask = self._glimpses(flatten_cells(z_s["what"]).reshape(b * n, c.z_what_dim), flatten_cells(z_s["pres"]).reshape(-1))
     app, mask = app.view(b, n, *app.shape[1:]), mask.view(b, n, *mask.shape[1:])
     bg = None
     if c.background:
@@ -99,7 +111,7 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
         bg = self.nets["bg_decoder"](z_bg)
     out = composite(app, mask, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0], center, size, bg,
                     mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max,
-                    out_hw=c.img_size)
+                    out_hw=c.img_size, placement=self.placement)
     out.update(center=center, size=size)
     return out
 

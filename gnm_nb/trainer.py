@@ -382,6 +382,7 @@ class Trainer:
         dev = get_device(cfg.device)
         if self.world_size > 1 and dev.type == "cuda": dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         self.device, self.out_dir, self.dataset = dev, Path(cfg.out_dir), dataset
+        if dev.type == "cpu": torch.set_flush_denormal(True)  # subnormal floats from near-0 sigmoid outputs slow CPU steps up to ~8x
         autocast_context(cfg.precision, dev)  # fails early on fp16 without CUDA
         StepBatchSampler(len(dataset), cfg.batch_size, world_size=self.world_size)  # fails early on bad sizes
         self.model = model.to(dev)
