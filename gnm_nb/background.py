@@ -65,6 +65,7 @@ class BackgroundDecoder(nn.Module):
         super().__init__()
         _require_background(cfg, "BackgroundDecoder"); self.cfg = cfg
         self.net = SubPixelStack(cfg.z_bg_dim, cfg.bg_dec_channels, cfg.bg_dec_kernels, cfg.bg_dec_upscales)
+        self.net.to(memory_format=torch.channels_last)   # NHWC weights: oneDNN's fast layout on CPU (see 12_encoder, 21_bench)
 
     def forward(self, z_b:torch.Tensor) -> torch.Tensor: # z_b: [B, z_bg_dim]
         "Background image."

@@ -7,18 +7,29 @@ Docs: https://gnm-nb.github.io/gnm_nb/distributions.html.md"""
 # %% ../nbs/14_distributions.ipynb #c002
 from __future__ import annotations
 import math
+from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['kl_normal', 'kl_bernoulli', 'kl_bernoulli_prob', 'normal_log_prob', 'bernoulli_log_prob', 'relaxed_bernoulli_sample',
-           'relaxed_bernoulli_log_prob', 'log_mean_exp', 'importance_log_likelihood']
+__all__ = ['validation', 'kl_normal', 'kl_bernoulli', 'kl_bernoulli_prob', 'normal_log_prob', 'bernoulli_log_prob',
+           'relaxed_bernoulli_sample', 'relaxed_bernoulli_log_prob', 'log_mean_exp', 'importance_log_likelihood']
 
-# %% ../nbs/14_distributions.ipynb #c005
+# %% ../nbs/14_distributions.ipynb #c006
+_VALIDATE = [True]
+
+@contextmanager
+def validation(enabled:bool, # False: skip the value checks of tensor arguments
+              ):
+    "Context manager (or decorator) switching the tensor-value checks of this module on or off."
+    prev, _VALIDATE[0] = _VALIDATE[0], bool(enabled)
+    try: yield
+    finally: _VALIDATE[0] = prev
+
 def _check_positive_std(*stds):
-    "Raise a ValueError if any tensor std is not strictly positive."
+    "Raise a ValueError if any std is not strictly positive (tensors: only while `validation` is on)."
     for s in stds:
-        if torch.is_tensor(s) and not torch.jit.is_tracing() and bool((s <= 0).any()):
+        if torch.is_tensor(s) and _VALIDATE[0] and not torch.jit.is_tracing() and bool((s <= 0).any()):
             raise ValueError("standard deviations must be strictly positive (got a value <= 0)")
         if not torch.is_tensor(s) and s <= 0: raise ValueError(f"standard deviation must be strictly positive, got {s}")
 
@@ -33,7 +44,7 @@ def kl_normal(mu_q:torch.Tensor, # posterior mean
     var_ratio = (std_q / std_p) ** 2
     return 0.5 * (var_ratio + ((mu_q - mu_p) / std_p) ** 2 - 1) - torch.log(std_q / std_p)
 
-# %% ../nbs/14_distributions.ipynb #c009
+# %% ../nbs/14_distributions.ipynb #c010
 def kl_bernoulli(logit_q:torch.Tensor, # posterior logits
                  logit_p:torch.Tensor|float, # prior logits (broadcasts)
                 ) -> torch.Tensor:
@@ -47,12 +58,12 @@ def kl_bernoulli_prob(logit_q:torch.Tensor, # posterior logits
                       rho:float|torch.Tensor, # prior probability, 0 < rho < 1
                      ) -> torch.Tensor:
     "Elementwise KL(Ber(σ(logit_q)) ‖ Ber(rho)) toward a fixed Bernoulli prior (supp. eq. 4)."
-    bad = bool(((rho <= 0) | (rho >= 1)).any()) if torch.is_tensor(rho) else not 0 < rho < 1
+    bad = (_VALIDATE[0] and bool(((rho <= 0) | (rho >= 1)).any())) if torch.is_tensor(rho) else not 0 < rho < 1
     if bad: raise ValueError(f"rho must lie strictly between 0 and 1, got {rho}")
     rho = torch.as_tensor(rho, dtype=logit_q.dtype, device=logit_q.device)
     return kl_bernoulli(logit_q, torch.log(rho) - torch.log1p(-rho))
 
-# %% ../nbs/14_distributions.ipynb #c014
+# %% ../nbs/14_distributions.ipynb #c015
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 def normal_log_prob(x:torch.Tensor, # value
@@ -70,7 +81,7 @@ def bernoulli_log_prob(x:torch.Tensor, # value in [0, 1] (0/1, or a relaxed samp
     "Elementwise x·log σ(logit) + (1−x)·log σ(−logit)."
     return x * F.logsigmoid(logit) + (1 - x) * F.logsigmoid(-logit)
 
-# %% ../nbs/14_distributions.ipynb #c017
+# %% ../nbs/14_distributions.ipynb #c018
 def relaxed_bernoulli_sample(logit:torch.Tensor, # logits of the Bernoulli
                              tau:float, # temperature > 0 (GNM anneals 1.0 → 0.5)
                             ) -> torch.Tensor:
@@ -80,7 +91,7 @@ def relaxed_bernoulli_sample(logit:torch.Tensor, # logits of the Bernoulli
     u = torch.rand_like(logit).clamp(eps, 1 - torch.finfo(logit.dtype).eps)
     return torch.sigmoid((logit + torch.log(u) - torch.log1p(-u)) / tau)
 
-# %% ../nbs/14_distributions.ipynb #c019
+# %% ../nbs/14_distributions.ipynb #c020
 def relaxed_bernoulli_log_prob(y:torch.Tensor, # sample in (0, 1)
                                logit:torch.Tensor, # logits (broadcasts)
                                tau:float, # temperature > 0
@@ -93,14 +104,14 @@ def relaxed_bernoulli_log_prob(y:torch.Tensor, # sample in (0, 1)
     lam = log_y - log_1my
     return math.log(tau) + logit - tau * lam - 2 * F.softplus(logit - tau * lam) - log_y - log_1my
 
-# %% ../nbs/14_distributions.ipynb #c025
+# %% ../nbs/14_distributions.ipynb #c026
 def log_mean_exp(x:torch.Tensor, # log-values
                  dim:int, # dimension to average over
                 ) -> torch.Tensor:
     "Numerically stable log(mean(exp(x), dim))."
     return torch.logsumexp(x, dim=dim) - math.log(x.shape[dim])
 
-# %% ../nbs/14_distributions.ipynb #c028
+# %% ../nbs/14_distributions.ipynb #c029
 def importance_log_likelihood(log_weight_fn, # f(x_rep [c*B, ...]) -> [c*B] log p(x,z) − log q(z|x), one particle per row
                               x:torch.Tensor, # batch [B, ...]
                               k:int, # number of particles K

@@ -22,6 +22,7 @@ class ImageEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.net = ConvStack(cfg.img_channels, cfg.enc_channels, cfg.enc_kernels, cfg.enc_strides, cfg.enc_last_norm_act)
+        self.net.to(memory_format=torch.channels_last)   # weights stored NHWC: oneDNN's fast layout (see below)
 
     def forward(self, x:torch.Tensor, # images in [0, 1], [B, C, H, W]
                ) -> torch.Tensor:
@@ -33,4 +34,4 @@ class ImageEncoder(nn.Module):
                   (f"a tensor of shape {list(x.shape)}" if torch.is_tensor(x) else type(x).__name__)
             raise ValueError(f"ImageEncoder expected {c.img_channels}×{c.img_size}×{c.img_size} images as [B, C, H, W], got {got}")
         if not x.is_floating_point(): raise TypeError(f"ImageEncoder expects a floating-point image in [0, 1], got {x.dtype}")
-        return self.net(x)
+        return self.net(x).contiguous()

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .core import Config, count_parameters
 from .config import GNMConfig
 from .distributions import (kl_normal, kl_bernoulli, normal_log_prob, bernoulli_log_prob, relaxed_bernoulli_sample,
-                            importance_log_likelihood)
+                            importance_log_likelihood, validation)
 from .rendering import where_to_box, flatten_cells, boxes_in_pixels, composite
 from .schedule import ObjectiveConfig, Schedule, aux_kl_terms, aux_kl_bg
 from .background import build_gnm_networks
@@ -109,7 +109,7 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
     if c.background:
         if z_bg is None: raise ValueError("this model has a background: pass z_bg")
         bg = self.nets["bg_decoder"](z_bg)
-    out = composite(app, mask, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0], center, size, bg,
+    out = composite(app, mask if c.glimpse_has_mask else None, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0], center, size, bg,
                     mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max,
                     out_hw=c.img_size, placement=self.placement)
     out.update(center=center, size=size)
@@ -133,6 +133,7 @@ def _check_images(self:GNM, x):
 
 # %% ../nbs/19_gnm.ipynb #c016
 @patch
+@validation(False)   # no device reads for argument checks in the hot path (14_distributions)
 def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
             step:int=0, # global training step (drives the curriculum)
            ) -> dict:
@@ -248,10 +249,11 @@ def resample_zs(self:GNM, z_g:torch.Tensor, # [B, L, z_g_dim] global latents (in
 
 # %% ../nbs/19_gnm.ipynb #c022
 @patch
-def _log_weight(self:GNM, x:torch.Tensor) -> torch.Tensor:
-    "One importance log-weight log p(x, z) − log q(z|x) per row of `x`, z ~ q."
+@validation(False)
+def _log_weight(self:GNM, x:torch.Tensor, fx:torch.Tensor|None=None) -> torch.Tensor:
+    "One importance log-weight log p(x, z) − log q(z|x) per row of `x` (encoding `fx`, computed if not given), z ~ q."
     n = self.nets
-    fx = n["encoder"](x)
+    fx = n["encoder"](x) if fx is None else fx
     sd = n["structdraw"](fx=fx)
     lw = _sum_cells(normal_log_prob(sd["z_g"], sd["prior_mu"], sd["prior_std"]) - normal_log_prob(sd["z_g"], sd["post_mu"], sd["post_std"]))
     post, prior = n["zs_head"](fx), n["zs_head"](sd["f"])
@@ -277,7 +279,9 @@ def log_likelihood(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
     "Importance-sampled log p(x) per image, in nats, [B]."
     self._check_images(x)
     chunk = chunk or max(1, min(k, 256 // x.shape[0]))
-    return importance_log_likelihood(self._log_weight, x, k=k, chunk=chunk)
+    with torch.no_grad(): fx = self.nets["encoder"](x)      # deterministic: encode each image once, not once per particle
+    rows = torch.arange(x.shape[0], device=x.device)       # the particles' rows are repeated image indices
+    return importance_log_likelihood(lambda i: self._log_weight(x[i], fx[i]), rows, k=k, chunk=chunk)
 
 def log_likelihood_bound(cfg:GNMConfig) -> float:
     "Analytic upper bound of log p(x) for the Normal(σ) pixel likelihood: D·(−log σ − ½ log 2π)."
@@ -295,11 +299,15 @@ def save_model(model:GNM, path, half:bool=False, info:dict|None=None):
 
 def load_model(path, device:str|torch.device="cpu") -> GNM:
     "Load a model written by `save_model` (or a trainer checkpoint holding one)."
-    ck = load_checkpoint(path, kind="gnm-model")
-    c = ck["config"]
+    ck = load_checkpoint(path)
+    if ck["kind"] == "trainer" and (ck["config"] or {}).get("model"):   # a training checkpoint of `20_trainer`
+        c = ck["config"]["model"]; c = {"gnm": c["cfg"], "objective": c["objective"], "preset": c.get("preset")}
+        weights, info = ck["state"]["model"], {"step": ck["state"]["step"], "source": "trainer checkpoint"}
+    elif ck["kind"] == "gnm-model": c, weights, info = ck["config"], ck["state"]["weights"], ck["state"]["info"]
+    else: raise CheckpointError(f"{path} holds a {ck['kind']!r} checkpoint, expected a GNM model or a GNM training checkpoint")
     m = GNM(GNMConfig.from_dict(c["gnm"]), ObjectiveConfig.from_dict(c["objective"]), preset=c.get("preset"))
-    sd = {k: v.float() if v.is_floating_point() else v for k, v in ck["state"]["weights"].items()}
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
     missing, unexpected = m.load_state_dict(sd, strict=False)
     if missing or unexpected: raise CheckpointError(f"{path}: weights do not fit the stored config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    m.info = ck["state"]["info"]
+    m.info = info
     return m.to(device).eval()

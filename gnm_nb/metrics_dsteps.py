@@ -38,7 +38,7 @@ class DStepsConfig(Config):
         if self.max_steps < self.eval_every: raise ValueError("max_steps must be >= eval_every")
 
 DStepsConfig.register("paper")
-DStepsConfig.register("test", base="paper", batch_real=8, batch_fake=8, max_steps=160, n_heldout=48)
+DStepsConfig.register("test", base="paper", width=8, batch_real=8, batch_fake=8, max_steps=120, n_heldout=40)
 
 # %% ../nbs/32_dsteps.ipynb #c008
 class DStepsDiscriminator(nn.Module):

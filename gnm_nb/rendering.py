@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['CURRICULUM_PRES_MAX', 'where_to_box', 'flatten_cells', 'boxes_in_pixels', 'place_glimpses', 'crop_glimpses',
-           'clamp_straight_through', 'composite', 'plot_boxes', 'window_grid', 'sum_windows']
+__all__ = ['CURRICULUM_PRES_MAX', 'WINDOW_CLASSES', 'where_to_box', 'flatten_cells', 'boxes_in_pixels', 'place_glimpses',
+           'crop_glimpses', 'clamp_straight_through', 'composite', 'plot_boxes', 'WindowPlan', 'window_plan',
+           'sum_windows']
 
 # %% ../nbs/16_rendering.ipynb #c005
 def where_to_box(where:torch.Tensor, # raw z_where [B, 4, Gh, Gw]: (scale logit, log aspect ratio, shift_x, shift_y)
@@ -205,88 +206,110 @@ def plot_boxes(ax, # matplotlib axes
                                        edgecolor=color if on else "red", linestyle="-" if on else ":"))
 
 # %% ../nbs/16_rendering.ipynb #c046
-_WINDOW_MULTIPLE = 4  # window sides are rounded up to a multiple of this (fewer distinct shapes)
+from typing import NamedTuple
+
+WINDOW_CLASSES = (8, 12, 16, 24, 32, 48, 64, 96)   # window sides (pixels) that group objects; larger ranges form one more class
+
+class WindowPlan(NamedTuple):
+    "Objects sorted by window class: `order` [M] object indices, then per class its object count, grid [m,ky,kx,2] and flat pixel index [m,ky,kx]."
+    order: torch.Tensor
+    sizes: list
+    grids: list
+    flats: list
+
+    def split(self, t:torch.Tensor) -> tuple:
+        "Rows of `t` (one per object) in plan order, split by class (one gather, so one gradient scatter)."
+        return torch.split(t[self.order], self.sizes)
 
 def _support(c, s, g, n_pix):
-    "First pixel and pixel count of the open interval a placed glimpse can touch along one axis, per object."
+    "First pixel and pixel count of the open interval a placed glimpse can touch along one axis (one pixel of margin each side)."
     half = s * (1 + 1 / g)
-    lo = torch.floor((c - half + 1) * (n_pix / 2) - 0.5) - 1          # one pixel of margin against rounding
+    lo = torch.floor((c - half + 1) * (n_pix / 2) - 0.5) - 1
     hi = torch.ceil((c + half + 1) * (n_pix / 2) - 0.5) + 1
     return lo, hi - lo + 1
 
-def _round_up(v:float, m:int) -> int: return int(math.ceil(v / m) * m)
+def _round_up(v:float, m:int=4) -> int: return int(math.ceil(v / m) * m)
 
-def window_grid(center:torch.Tensor, # [N, 2] box centres (x, y) in [-1, 1]
-                size:torch.Tensor, # [N, 2] box (width, height) as image fractions
-                glimpse_hw:tuple, # (gh, gw) of the glimpses
-                out_hw:int|tuple, # image size H = W, or (H, W)
-               ) -> tuple|None:
-    "STN⁻¹ sampling grids restricted to one window per object: (grid [N,ky,kx,2], flat pixel index [N,ky,kx]); None if no smaller than the image."
-    h, w = _hw(out_hw)
-    gh, gw = _hw(glimpse_hw)
-    size = size.clamp_min(_MIN_SIZE)
-    with torch.no_grad():
-        x0, nx = _support(center[:, 0], size[:, 0], gw, w)
-        y0, ny = _support(center[:, 1], size[:, 1], gh, h)
-        kx, ky = torch.stack([nx.amax(), ny.amax()]).tolist()            # the one host read
-        if not (math.isfinite(kx) and math.isfinite(ky)): return None
-        kx, ky = min(w, _round_up(kx, _WINDOW_MULTIPLE)), min(h, _round_up(ky, _WINDOW_MULTIPLE))
-        if kx >= w and ky >= h: return None
-        x0, y0 = x0.clamp(0, w - kx).long(), y0.clamp(0, h - ky).long()
-    px = x0[:, None] + torch.arange(kx, device=center.device)          # [N, kx] pixel columns of each window
+def _window_grid(center, size, x0, y0, kx, ky, hw):
+    "STN⁻¹ grid over the kx×ky window at pixel offset (x0, y0) of every object, and the flat pixel index y·W + x of its pixels."
+    h, w = hw
+    px = x0[:, None] + torch.arange(kx, device=center.device)          # [M, kx] pixel columns of each window
     py = y0[:, None] + torch.arange(ky, device=center.device)
     inv = 1.0 / size
-    ux = ((2 * px + 1).to(center.dtype) / w - 1) * inv[:, 0:1] - center[:, 0:1] * inv[:, 0:1]   # same map as place_glimpses' θ⁻¹
+    ux = ((2 * px + 1).to(center.dtype) / w - 1) * inv[:, 0:1] - center[:, 0:1] * inv[:, 0:1]   # θ⁻¹ of place_glimpses
     uy = ((2 * py + 1).to(center.dtype) / h - 1) * inv[:, 1:2] - center[:, 1:2] * inv[:, 1:2]
     grid = torch.stack([ux[:, None, :].expand(-1, ky, -1), uy[:, :, None].expand(-1, -1, kx)], -1)
     return grid, py[:, :, None] * w + px[:, None, :]
 
-def sum_windows(windows:torch.Tensor, # [N, C, ky, kx] per-object windows
-                flat_index:torch.Tensor, # [N, ky, kx] pixel index y·W + x of every window pixel
-                batch_index:torch.Tensor, # [N] image of each object
+def window_plan(center:torch.Tensor, # [N, 2] box centres (x, y) in [-1, 1]
+                size:torch.Tensor, # [N, 2] box (width, height) as image fractions
+                glimpse_hw:int|tuple, # (gh, gw) of the glimpses
+                out_hw:int|tuple, # image size H = W, or (H, W)
+                keep:torch.Tensor|None=None, # [N] bool: objects to render (None = all)
+               ) -> WindowPlan|None:
+    "Objects grouped by window size (a `WindowPlan`); None if a box is not finite."
+    h, w = _hw(out_hw)
+    gh, gw = _hw(glimpse_hw)
+    size = size.clamp_min(_MIN_SIZE)
+    nc = len(WINDOW_CLASSES) + 1
+    with torch.no_grad():
+        x0, nx = _support(center[:, 0], size[:, 0], gw, w)
+        y0, ny = _support(center[:, 1], size[:, 1], gh, h)
+        cls = torch.bucketize(torch.maximum(nx, ny), torch.tensor(WINDOW_CLASSES, dtype=nx.dtype, device=nx.device))
+        if keep is not None: cls = torch.where(keep, cls, nc)            # class nc: not rendered
+        stats = torch.stack([torch.bincount(cls, minlength=nc + 1)[:nc].to(nx.dtype),
+                             nx.new_zeros(nc + 1).scatter_reduce(0, cls, nx, "amax")[:nc],
+                             ny.new_zeros(nc + 1).scatter_reduce(0, cls, ny, "amax")[:nc]]).tolist()   # the one host read
+        if not all(map(math.isfinite, stats[1] + stats[2])): return None
+        order = torch.argsort(cls, stable=True)
+    sizes = [int(m) for m in stats[0] if m > 0]
+    order = order[:sum(sizes)]
+    plan = WindowPlan(order, sizes, [], [])
+    parts = zip(plan.split(center), plan.split(size), plan.split(x0), plan.split(y0))
+    for (c, sz, x, y), (mx, my) in zip(parts, [(mx, my) for m, mx, my in zip(*stats) if m > 0]):
+        kx, ky = min(w, _round_up(mx)), min(h, _round_up(my))
+        grid, flat = _window_grid(c, sz, x.clamp(0, w - kx).long(), y.clamp(0, h - ky).long(), kx, ky, (h, w))
+        plan.grids.append(grid); plan.flats.append(flat)
+    return plan
+
+def sum_windows(windows:list, # per class: windows [m, C, ky, kx]
+                plan:WindowPlan, # the plan the windows follow
+                batch_index:torch.Tensor, # [N] image of every object
                 n_images:int, out_hw:int|tuple,
                ) -> torch.Tensor:
-    "Add every window into its image: [n_images, C, H, W] (one scatter_add_)."
+    "Add every window into its image: [n_images, C, H, W]."
     h, w = _hw(out_hw)
-    c = windows.shape[1]
-    idx = (flat_index + batch_index[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
-    src = windows.transpose(0, 1).reshape(c, -1)
-    out = windows.new_zeros(c, n_images * h * w).scatter_add_(1, idx, src)
+    c = windows[0].shape[1]
+    out = windows[0].new_zeros(c, n_images * h * w)
+    for windows, flat, batch_index in zip(windows, plan.flats, plan.split(batch_index)):
+        idx = (flat + batch_index[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
+        out.scatter_add_(1, idx, windows.transpose(0, 1).reshape(c, -1))
     return out.view(c, n_images, h, w).transpose(0, 1)
 
 # %% ../nbs/16_rendering.ipynb #c049
 def _objects(b:int, n:int, present, device) -> tuple:
     "Image index of the B·N objects and, without gradients, the mask `present()` of objects that can contribute (None = all)."
     batch_index = torch.arange(b, device=device).repeat_interleave(n)
-    if torch.is_grad_enabled(): return batch_index, None
-    keep = present().reshape(-1)
-    return batch_index[keep], keep
-
-def _windows_of(center, size, keep, glimpse_hw, hw):
-    "`window_grid` of the kept objects; None when the full path must run (or nothing is kept)."
-    center, size = center.reshape(-1, 2), size.reshape(-1, 2)
-    if keep is not None: center, size = center[keep], size[keep]
-    return window_grid(center, size, glimpse_hw, hw) if center.shape[0] else None
+    return batch_index, (None if torch.is_grad_enabled() else present().reshape(-1))
 
 def _sample(x, grid): return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 def _composite_mnist_window(appearance, mask, pres, center, size, hw):
     "`_composite_mnist` rendering each glimpse into its window only."
     b, n, c = appearance.shape[:3]
-    p = pres[..., None, None, None]
     bi, keep = _objects(b, n, lambda: pres != 0, appearance.device)
-    wg = _windows_of(center, size, keep, appearance.shape[-2:], hw)
-    if wg is None:
-        if keep is not None and not keep.any():
-            zero = appearance.new_zeros(b, c, *hw); return dict(image=zero, alpha=zero[:, :1], foreground=zero, background=None)
+    plan = window_plan(center.reshape(-1, 2), size.reshape(-1, 2), appearance.shape[-2:], hw, keep)
+    if plan is None:
         out = _composite_mnist(appearance, mask, pres, center, size, None, None, hw); out.pop("weights"); return out
-    grid, flat = wg
-    sel = (lambda t: t.flatten(0, 1)) if keep is None else (lambda t: t.flatten(0, 1)[keep])
+    if not plan.sizes:  # nothing present (only without gradients)
+        zero = appearance.new_zeros(b, c, *hw); return dict(image=zero, alpha=zero[:, :1], foreground=zero, background=None)
+    p = pres[..., None, None, None]
+    place = lambda t: sum_windows([_sample(x, g) for x, g in zip(plan.split(t.flatten(0, 1)), plan.grids)], plan, bi, b, hw)
     if mask is None:    # as in the reference: the coverage (display only) carries no gradient
-        image = sum_windows(_sample(sel(p * appearance), grid), flat, bi, b, hw)
-        with torch.no_grad(): cover = sum_windows(_sample(sel(p * torch.ones_like(appearance[:, :, :1])), grid), flat, bi, b, hw)
+        image = place(p * appearance)
+        with torch.no_grad(): cover = place(p * torch.ones_like(appearance[:, :, :1]))
     else:
-        sums = sum_windows(_sample(sel(torch.cat([p * mask * appearance, p * mask], 2)), grid), flat, bi, b, hw)
+        sums = place(torch.cat([p * mask * appearance, p * mask], 2))
         image, cover = sums[:, :c], sums[:, c:]
     image = image.contiguous()
     return dict(image=image, alpha=clamp_straight_through(cover), foreground=image, background=None)
@@ -296,17 +319,17 @@ def _composite_arrow_window(appearance, mask, pres, depth, center, size, backgro
     b, n, c = appearance.shape[:3]
     a_hat = _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region)
     bi, keep = _objects(b, n, lambda: (a_hat != 0).flatten(2).any(2), appearance.device)
-    wg = _windows_of(center, size, keep, appearance.shape[-2:], hw)
-    if wg is None and (keep is None or keep.any()):
+    plan = window_plan(center.reshape(-1, 2), size.reshape(-1, 2), appearance.shape[-2:], hw, keep)
+    if plan is None:
         out = _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region)
         out.pop("weights"); return out
-    if wg is None: sums = appearance.new_zeros(b, c + 2, *hw)     # nothing to draw
-    else:
-        grid, flat = wg
-        sel = (lambda t: t.flatten(0, 1)) if keep is None else (lambda t: t.flatten(0, 1)[keep])
-        win = _sample(sel(torch.cat([a_hat * appearance, a_hat], 2)), grid)            # [M, C+1, ky, kx]: T(â·o), T(â)
-        importance = win[:, c:] * torch.sigmoid(-sel(depth))[:, None, None, None]
-        sums = sum_windows(torch.cat([importance * win[:, :c], importance, win[:, c:]], 1), flat, bi, b, hw)
+    stacked = torch.cat([a_hat * appearance, a_hat], 2).flatten(0, 1)
+    parts = []
+    for x, d, g in zip(plan.split(stacked), plan.split(torch.sigmoid(-depth).reshape(-1)), plan.grids):
+        win = _sample(x, g)                                               # [m, C+1, ky, kx]: T(â·o), T(â)
+        importance = win[:, c:] * d[:, None, None, None]
+        parts.append(torch.cat([importance * win[:, :c], importance, win[:, c:]], 1))
+    sums = sum_windows(parts, plan, bi, b, hw) if parts else appearance.new_zeros(b, c + 2, *hw)
     foreground = sums[:, :c] / (sums[:, c:c + 1] + _NORM_EPS)
     alpha = clamp_straight_through(sums[:, c + 1:])
     if fixed_alpha is not None and region == "image": alpha = torch.full_like(alpha, fixed_alpha)

@@ -53,6 +53,7 @@ class GlimpseDecoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.net = SubPixelStack(cfg.z_what_dim, cfg.glimpse_dec_channels, cfg.glimpse_dec_kernels, cfg.glimpse_dec_upscales)
+        self.net.to(memory_format=torch.channels_last)   # NHWC weights: oneDNN's fast layout on CPU (see 12_encoder, 21_bench)
 
     def forward(self, z_what:torch.Tensor, # one row per glimpse, [N, z_what_dim]
                ) -> tuple:
