@@ -20,7 +20,7 @@ __all__ = ['DStepsConfig', 'DStepsDiscriminator', 'heldout_accuracy', 'dsteps_ru
 @dataclass(frozen=True)
 class DStepsConfig(Config):
     "The D-Steps protocol: discriminator, optimiser, batch, accuracy check and step cap."
-    width: int = 16 # channels of the first conv; the others are 2x, 4x, 4x
+    width: int = 8 # channels of the first conv; the others are 2x, 4x, 4x
     lr: float = 1e-3 # Adam learning rate
     batch_real: int = 32 # real images per step
     batch_fake: int = 32 # generated images per step
@@ -38,14 +38,14 @@ class DStepsConfig(Config):
         if self.max_steps < self.eval_every: raise ValueError("max_steps must be >= eval_every")
 
 DStepsConfig.register("paper")
-DStepsConfig.register("test", base="paper", width=8, batch_real=8, batch_fake=8, max_steps=120, n_heldout=40)
+DStepsConfig.register("test", base="paper", batch_real=8, batch_fake=8, max_steps=120, n_heldout=40)
 
 # %% ../nbs/32_dsteps.ipynb #c008
 class DStepsDiscriminator(nn.Module):
     "Fresh real-vs-generated classifier of the D-Steps protocol: 4 stride-2 convs + linear -> one logit per image."
     def __init__(self, channels:int, # image channels (1 MNIST, 3 Arrow)
                  image_size:int=128, # square input side; must be divisible by 16
-                 width:int=16):
+                 width:int=8): # channels of the first conv
         super().__init__()
         if image_size % 16: raise ValueError(f"image_size must be divisible by 16, got {image_size}")
         w = [channels, width, 2 * width, 4 * width, 4 * width]

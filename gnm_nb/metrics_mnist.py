@@ -38,7 +38,7 @@ class MnistCheckerConfig(Config):
     crop: int = 28 # side of the classifier's input window
     fit: int = 24 # a blob is scaled down when its larger side exceeds this (MNIST digits fit 20x20)
     context_p: float = 0.05 # labels with probability >= context_p are plausible readings of a blob
-    junk_p: float = 0.5 # a blob whose "not a digit" probability reaches this is unreadable -> the scene is rejected
+    junk_p: float = 0.7 # a blob whose "not a digit" probability reaches this is unreadable -> the scene is rejected
     max_readings: int = 4096 # more combinations of plausible readings than this -> rejected as unreadable
     mnist4_tol: float = 6.0 # px: MNIST-4 corners may be this far off a common row / column
     mnist4_min_side: float = 10.0 # px: minimum width and height of the MNIST-4 rectangle
@@ -384,7 +384,7 @@ def validate_mnist_checker(dataset:str, # "mnist4", "mnist10" or "mnist4_10"
             "digit_accuracy": hits / max(tot, 1), "n_digits": tot,
             "valid_rate_by_violation": {k: float(np.mean(v)) for k, v in sorted(viol.items())}}
 
-# %% ../nbs/30_mnist_checker.ipynb #c042
+# %% ../nbs/30_mnist_checker.ipynb #c043
 def bootstrap_ci(values, # per-image 0/1 (or any numbers)
                  n_boot:int=2000, level:float=0.95, seed:int=0) -> tuple:
     "Percentile bootstrap interval of the mean of `values`."
