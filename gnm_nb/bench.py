@@ -7,7 +7,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/bench.html.md"""
 
 # %% ../nbs/21_bench.ipynb #c002
 from __future__ import annotations
-import argparse, copy, itertools, json, math, os, platform, resource, statistics, subprocess, sys, time
+import argparse, copy, ctypes, itertools, json, math, os, platform, resource, statistics, subprocess, sys, time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +17,9 @@ from .core import Config, get_device, seed_everything, count_parameters, atomic_
 from .gnm import build_model, MODEL_PRESETS, GNM
 
 # %% auto #0
-__all__ = ['MODES', 'BenchConfig', 'default_batch', 'bench_images', 'prepare_model', 'measure', 'run_isolated', 'results_table',
-           'machine_info', 'run_bench', 'configs_from_args', 'main', 'reference_copy', 'loss_and_grads']
+__all__ = ['MODES', 'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
+           'results_table', 'machine_info', 'run_bench', 'configs_from_args', 'main', 'reference_copy',
+           'loss_and_grads']
 
 # %% ../nbs/21_bench.ipynb #c005
 MODES = ("train", "generate", "ll")
@@ -40,6 +41,8 @@ class BenchConfig(Config):
     placement: str = "window"         # glimpse rendering: "window" (fast) or "full" (reference)
     channels_last: bool = True        # conv weights of encoder / glimpse decoder / background decoder in NHWC
     flush_denormal: bool = True       # torch.set_flush_denormal (CPU)
+    malloc_tuning: bool = True        # `tune_malloc()`: glibc keeps freed memory instead of unmapping it
+    omp_wait_policy: str = ""         # OMP_WAIT_POLICY of the child process ("" = inherit; "PASSIVE" helps on a loaded machine)
     precision: str = "fp32"           # "fp32" or "bf16" (autocast)
     compile: bool = False             # torch.compile the model for "train"
 
@@ -61,6 +64,16 @@ def default_batch(preset:str, mode:str) -> int:
     return 16 if "arrow" in preset else 32
 
 # %% ../nbs/21_bench.ipynb #c008
+def tune_malloc() -> bool:
+    "glibc: keep freed memory in the heap (no mmap for large blocks, no trimming); True if applied."
+    if not sys.platform.startswith("linux"): return False
+    try: libc = ctypes.CDLL("libc.so.6")
+    except OSError: return False
+    if not hasattr(libc, "mallopt"): return False
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4          # from glibc's malloc.h
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+# %% ../nbs/21_bench.ipynb #c010
 def bench_images(cfg:BenchConfig, model_cfg, device) -> torch.Tensor:
     "The batch of images [B, C, H, W] in [0, 1] that `cfg` is timed on."
     b, c, s = cfg.batch, model_cfg.img_channels, model_cfg.img_size
@@ -87,7 +100,7 @@ def prepare_model(cfg:BenchConfig, device) -> GNM:
 def _sync(device):
     if device.type == "cuda": torch.cuda.synchronize(device)
 
-# %% ../nbs/21_bench.ipynb #c009
+# %% ../nbs/21_bench.ipynb #c011
 def _timed_call(cfg:BenchConfig, model:GNM, x:torch.Tensor):
     "The function of one timed call for `cfg.mode` (argument: the call's index)."
     amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else nullcontext()
@@ -123,6 +136,7 @@ def measure(cfg:BenchConfig) -> dict:
 def _measure(cfg:BenchConfig) -> dict:
     device = get_device(cfg.device)
     if device.type == "cpu": torch.set_flush_denormal(cfg.flush_denormal)
+    tuned = tune_malloc() if cfg.malloc_tuning else False
     load0 = os.getloadavg()[0]
     model = prepare_model(cfg, device)
     x = bench_images(cfg, model.cfg, device)
@@ -139,14 +153,15 @@ def _measure(cfg:BenchConfig) -> dict:
                cpu_s_median=statistics.median(cpu), images_per_s=cfg.batch / med,
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,   # Linux: KiB
                load_start=load0, load_end=os.getloadavg()[0], n_params=count_parameters(model), torch=torch.__version__,
-               omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""), times_s=wall)
+               omp_wait_policy_env=os.environ.get("OMP_WAIT_POLICY", ""), malloc_tuned=tuned, times_s=wall)
     if device.type == "cuda": res["peak_cuda_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     return res
 
-# %% ../nbs/21_bench.ipynb #c013
+# %% ../nbs/21_bench.ipynb #c015
 def _child_env(cfg:BenchConfig) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "IN_TEST"}
     env["OMP_NUM_THREADS"] = str(cfg.threads)
+    if cfg.omp_wait_policy: env["OMP_WAIT_POLICY"] = cfg.omp_wait_policy
     root = str(Path(gnm_nb.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
@@ -191,7 +206,7 @@ def run_bench(configs:list, # BenchConfigs, each run in its own process
         atomic_write_text(json_path, json.dumps(dict(machine=machine_info(), results=results), indent=1))
     return results
 
-# %% ../nbs/21_bench.ipynb #c015
+# %% ../nbs/21_bench.ipynb #c017
 def _csv(tp): return lambda s: [tp(v) for v in str(s).split(",") if v != ""]
 
 def _parser() -> argparse.ArgumentParser:
@@ -208,6 +223,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--placement", default="window", choices=["window", "full"])
     p.add_argument("--channels-last", type=int, default=1, choices=[0, 1])
     p.add_argument("--flush-denormal", type=int, default=1, choices=[0, 1])
+    p.add_argument("--malloc-tuning", type=int, default=1, choices=[0, 1])
+    p.add_argument("--omp-wait-policy", default="", choices=["", "ACTIVE", "PASSIVE"], help="OMP_WAIT_POLICY of the child processes")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     p.add_argument("--compile", action="store_true")
     p.add_argument("--json", default=None, help="write the results here")
@@ -217,7 +234,8 @@ def _parser() -> argparse.ArgumentParser:
 def configs_from_args(a:argparse.Namespace) -> list:
     "The `BenchConfig`s a parsed command line asks for (every combination of the list arguments)."
     common = dict(steps=a.steps, warmup=a.warmup, k=a.k, device=a.device, data=a.data, placement=a.placement,
-                  channels_last=bool(a.channels_last), flush_denormal=bool(a.flush_denormal), precision=a.precision, compile=a.compile)
+                  channels_last=bool(a.channels_last), flush_denormal=bool(a.flush_denormal), malloc_tuning=bool(a.malloc_tuning),
+                  omp_wait_policy=a.omp_wait_policy, precision=a.precision, compile=a.compile)
     out = []
     for preset, mode, threads in itertools.product(a.preset, a.mode, a.threads):
         for batch in (a.batch or [default_batch(preset, mode)]):
@@ -234,7 +252,7 @@ def main(argv:list|None=None):
 
 if __name__ == "__main__" and "get_ipython" not in globals(): main()   # not when this cell runs in a notebook
 
-# %% ../nbs/21_bench.ipynb #c020
+# %% ../nbs/21_bench.ipynb #c022
 def reference_copy(model:GNM) -> GNM:
     "A copy of `model` on the plain reference paths: full-image glimpse placement and default (NCHW) conv weights."
     ref = copy.deepcopy(model)

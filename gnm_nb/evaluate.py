@@ -136,7 +136,7 @@ def results_rows(res:dict) -> list:
     if "repr" in res:
         r = res["repr"]; common = dict(interpolation=r["interpolation"], pres_threshold=r["pres_threshold"])
         for m in ("ap50", "ap75", "ap"): row(m, r[m], n=r["n_images"], **common)
-        if "zwhat_acc" in r: row("zwhat_acc", r["zwhat_acc"], n=r["zwhat_probe"]["n_test"], **r["zwhat_probe"])
+        if "zwhat_acc" in r: row("zwhat_acc", r["zwhat_acc"], n=r["zwhat_probe"]["n_test"], **{k: v for k, v in r["zwhat_probe"].items() if k != "n_test"})
     return rows
 
 def _jsonable(o):

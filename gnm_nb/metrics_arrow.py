@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import Config, save_checkpoint, load_checkpoint
 from .arrow_room import (ArrowRoomConfig, SHAPES, COLORS, MATERIALS, make_arrow_scenes, sample_arrow_scene, render_scenes)
-from .metrics_mnist import asset_path, bootstrap_ci, _to_numpy_images
+from .metrics_mnist import asset_path, _to_numpy_images
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'ARROW_CHECKER_VERSION', 'ARROW_VALIDATION_SEEDS', 'reader_labels', 'altered_arrow_scene', 'reader_input',

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy import ndimage as ndi
 from .core import Config, save_checkpoint, load_checkpoint
-from .mnist_scenes import make_mnist4, make_mnist10, make_mnist4_10, mnist4_rule_holds, mnist10_rule_holds, DIGIT_GROUPS
+from .mnist_scenes import make_mnist4, make_mnist10, make_mnist4_10, mnist4_rule_holds, mnist10_rule_holds
 
 # %% auto #0
 __all__ = ['JUNK', 'CHECKER_VERSION', 'MNIST_DATASETS', 'VALIDATION_SEEDS', 'MnistCheckerConfig', 'find_digit_blobs',

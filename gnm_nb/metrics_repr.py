@@ -133,6 +133,9 @@ def representation_metrics(test_infer:dict, # model.infer on test scenes: boxes 
     out["pres_threshold"] = threshold
     if train_infer is not None:
         (zt, yt), (zv, yv) = _objects(train_infer, train_annots, threshold), _objects(test_infer, test_annots, threshold)
-        probe = zwhat_accuracy(zt, yt, zv, yv, **probe_kw)
-        out.update({"zwhat_acc": probe["acc"], "zwhat_probe": {k: v for k, v in probe.items() if k != "acc"}})
+        if len(zt) < 2 or len(zv) < 1:  # a model that finds (almost) no objects: no probe, but no crash either
+            out.update({"zwhat_acc": None, "zwhat_probe": {"n_train": len(zt), "n_test": len(zv), "note": "too few predicted objects"}})
+        else:
+            probe = zwhat_accuracy(zt, yt, zv, yv, **probe_kw)
+            out.update({"zwhat_acc": probe["acc"], "zwhat_probe": {k: v for k, v in probe.items() if k != "acc"}})
     return out

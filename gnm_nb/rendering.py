@@ -281,9 +281,9 @@ def sum_windows(windows:list, # per class: windows [m, C, ky, kx]
     h, w = _hw(out_hw)
     c = windows[0].shape[1]
     out = windows[0].new_zeros(c, n_images * h * w)
-    for windows, flat, batch_index in zip(windows, plan.flats, plan.split(batch_index)):
-        idx = (flat + batch_index[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
-        out.scatter_add_(1, idx, windows.transpose(0, 1).reshape(c, -1))
+    for win, flat, image in zip(windows, plan.flats, plan.split(batch_index)):
+        idx = (flat + image[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
+        out.scatter_add_(1, idx, win.transpose(0, 1).reshape(c, -1))
     return out.view(c, n_images, h, w).transpose(0, 1)
 
 # %% ../nbs/16_rendering.ipynb #c049
