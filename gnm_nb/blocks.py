@@ -32,11 +32,11 @@ class ConvStack(nn.Sequential):
         layers, prev = [], in_channels
         for i, (c, k, s) in enumerate(zip(channels, kernels, strides)):
             layers.append(nn.Conv2d(prev, c, k, s, (k - 1) // 2))
-            if i < len(channels) - 1 or last_norm_act: layers += [nn.CELU(), nn.GroupNorm(1, c)]
+            if i < len(channels) - 1 or last_norm_act: layers += [nn.CELU(inplace=True), nn.GroupNorm(1, c)]
             prev = c
         super().__init__(*layers)
 
-# %% ../nbs/11_blocks.ipynb #c011
+# %% ../nbs/11_blocks.ipynb #c013
 class SubPixelStack(nn.Sequential):
     "Sub-pixel convs (conv to C·r², PixelShuffle(r)) → CELU → GroupNorm(1); the last layer bare by default."
     def __init__(self, in_channels:int, # input channels
@@ -50,11 +50,11 @@ class SubPixelStack(nn.Sequential):
         for i, (c, k, r) in enumerate(zip(channels, kernels, upscales)):
             layers.append(nn.Conv2d(prev, c * r * r, k, 1, (k - 1) // 2))
             if r > 1: layers.append(nn.PixelShuffle(r))
-            if i < len(channels) - 1 or last_norm_act: layers += [nn.CELU(), nn.GroupNorm(1, c)]
+            if i < len(channels) - 1 or last_norm_act: layers += [nn.CELU(inplace=True), nn.GroupNorm(1, c)]
             prev = c
         super().__init__(*layers)
 
-# %% ../nbs/11_blocks.ipynb #c015
+# %% ../nbs/11_blocks.ipynb #c017
 class MLP(nn.Sequential):
     "Linear → CELU → LayerNorm per layer; the output layer linear unless `last_norm_act`."
     def __init__(self, in_features:int, # input size
@@ -65,11 +65,11 @@ class MLP(nn.Sequential):
         layers, prev = [], in_features
         for i, w in enumerate(widths):
             layers.append(nn.Linear(prev, w))
-            if i < len(widths) - 1 or last_norm_act: layers += [nn.CELU(), nn.LayerNorm(w)]
+            if i < len(widths) - 1 or last_norm_act: layers += [nn.CELU(inplace=True), nn.LayerNorm(w)]
             prev = w
         super().__init__(*layers)
 
-# %% ../nbs/11_blocks.ipynb #c018
+# %% ../nbs/11_blocks.ipynb #c020
 class ConvLSTMCell(nn.Module):
     "Convolutional LSTM cell on a fixed grid, with a learned initial state."
     def __init__(self, in_channels:int, # channels of the input x
