@@ -297,7 +297,9 @@ def show_scenes(images, # uint8 [N, C, H, W] (or float in [0, 1]); C = 1 or 3
         for (x0, y0, x1, y1), l in zip(np.asarray(a["boxes"]), np.asarray(a["labels"])):
             ax.add_patch(plt.Rectangle((x0 - .5, y0 - .5), x1 - x0, y1 - y0, fill=False, ec="lime", lw=.8))
             ax.text(x0 - .5, y0 - 1.5, str(l), color="yellow", fontsize=6)
-        ax.set_title(a.get("violation") or a["structure"].get("layout", ""), fontsize=7, color="black" if a.get("valid", True) else "red")
+        st = a["structure"]
+        caption = st.get("layout") or " ".join(f"{k}={st[k]}" for k in ("odd", "target") if k in st)  # MNIST layout / Arrow rule
+        ax.set_title(a.get("violation") or caption, fontsize=7, color="black" if a.get("valid", True) else "red")
     if title: fig.suptitle(title)
     plt.tight_layout(); plt.show()
 
