@@ -15,5 +15,5 @@ def test_notebooks_found():
 @pytest.mark.parametrize("nb", NBS, ids=[str(p.relative_to(ROOT/"nbs")) for p in NBS])
 def test_notebook(nb, request):
     force = ["slow"] if request.config.getoption("--slow") else None
-    ok, secs = nbt.test_nb(nb, skip_flags=["notest", "slow", "train"], force_flags=force, showerr=True)
+    ok, secs = nbt.test_nb(nb, skip_flags=["notest", "slow"], force_flags=force, showerr=True)
     assert ok, f"{nb.name} failed under nbdev's test runner (traceback above)"
