@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import atomic_write_text, seed_everything, get_device
-from .metrics_mnist import structure_accuracy
+from .metrics_mnist import structure_accuracy, check_scenes
 from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
-           'results_rows', 'write_results', 'cli_parser', 'main']
+           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -158,6 +158,36 @@ def write_results(res:dict, # from `evaluate`
     w.writeheader(); w.writerows(rows)
     csv_path = out_path.with_suffix(".csv"); atomic_write_text(csv_path, buf.getvalue())
     return out_path, csv_path
+
+# %% ../nbs/34_evaluate.ipynb #c017b
+@torch.no_grad()
+def objects_covered(model, x:torch.Tensor, # scenes [B, C, H, W]
+                    annots:list, # their annotations (ground-truth `boxes` in pixels)
+                    threshold:float=0.5, # presence needed for an inferred box to count
+                    batch:int=50) -> float:
+    "Fraction of ground-truth objects whose box centre lies inside an inferred box with presence > `threshold`."
+    r, hit, tot = infer_batched(model, x, batch), 0, 0
+    for b, a in enumerate(annots):
+        boxes = r["boxes"][b][r["pres"][b] > threshold]
+        for x0, y0, x1, y1 in a["boxes"]:
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            hit += bool(((boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])).any()); tot += 1
+    if tot == 0: raise ValueError("the annotations hold no objects")
+    return hit / tot
+
+def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                   n_images:int=64, # validation scenes for objects_covered
+                   n_samples:int=64, # prior samples judged by the checker (0: skip S-Acc)
+                   batch:int=32, data_seed:int=0):
+    "An `eval_fn` for `Trainer`: objects_covered and boxes_per_image on validation scenes, S-Acc of prior samples."
+    x, annots = real_scenes(dataset, n_images, "val", data_seed)
+    def probe(model) -> dict:
+        r = infer_batched(model, x, batch)
+        res = {"objects_covered": objects_covered(model, x, annots, batch=batch), "boxes_per_image": float((r["pres"] > 0.5).sum(1).float().mean())}
+        if n_samples:
+            res["s_acc"] = float(np.mean([c["outcome"] == "valid" for c in check_scenes(sample_images(model, n_samples, batch), dataset)]))
+        return res
+    return probe
 
 # %% ../nbs/34_evaluate.ipynb #c019
 def cli_parser() -> argparse.ArgumentParser:

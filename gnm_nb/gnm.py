@@ -162,11 +162,12 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
     t["log_lik"] = _sum_cells(normal_log_prob(x, out["image"], self.cfg.likelihood_sigma))
     t.update(aux_kl_terms(post, self.objective, s, z_pres=z["pres"]))
     t["elbo"] = t["log_lik"] - t["kl_g"] - t["kl_s"] - t["kl_bg"]
-    loss = (-t["log_lik"] + s["beta_g"] * t["kl_g"] + t["kl_s"] + t["kl_bg"] + s["beta_b"] * t["aux_bg"]
-            + t["aux_pres"] + t["aux_where"] + t["aux_what"] + t["aux_depth"])
+    kl_g_charged = t["kl_g"].clamp(min=self.objective.kl_g_free_nats) if self.objective.kl_g_free_nats > 0 else t["kl_g"]
+    loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"]
+            + s["beta_what"] * (t["kl_what"] + t["aux_what"]) + s["beta_b"] * t["aux_bg"] + t["aux_pres"] + t["aux_where"] + t["aux_depth"])
     res = {"loss": loss.mean(), **{k: v.mean() for k, v in t.items()}}
     res["n_objects"] = (torch.sigmoid(post["pres_logit"]) > 0.5).float().flatten(1).sum(1).mean().detach()
-    res.update({k: float(s[k]) for k in ("tau", "rho", "beta_g", "beta_b", "beta_aux_where")})
+    res.update({k: float(s[k]) for k in ("tau", "rho", "beta_g", "beta_b", "beta_aux_where", "beta_what")})
     return res
 
 # %% ../nbs/19_gnm.ipynb #c018

@@ -47,6 +47,12 @@ class ObjectiveConfig(Config):
     beta_g_start: float = 0.0
     beta_g_end: float = 1.0
     beta_g_steps: tuple[int, ...] = (0, 100_000)
+    # free nats of z^g: the loss charges beta_g * max(KL(z^g), kl_g_free_nats) per image (0: the plain ELBO term)
+    kl_g_free_nats: float = 0.0
+    # weight of z_what's KL terms (main and aux): a warm-up lets the glimpses become legible before the KL squeezes z_what
+    beta_what_start: float = 1.0
+    beta_what_end: float = 1.0
+    beta_what_steps: tuple[int, ...] = (0, 0)
     # relaxed-Bernoulli temperature of z_pres
     tau_start: float = 1.0
     tau_end: float = 0.5
@@ -67,7 +73,7 @@ class ObjectiveConfig(Config):
     def __post_init__(self):
         super().__post_init__()
         if self.dataset not in ("mnist", "arrow"): raise ValueError(f"dataset must be 'mnist' or 'arrow', got {self.dataset!r}")
-        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where"):
+        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where", "beta_what"):
             st = getattr(self, f"{name}_steps")
             if len(st) != 2 or st[0] < 0 or st[1] < st[0]:
                 raise ValueError(f"{name}_steps must be (start_step, end_step) with 0 <= start_step <= end_step, got {st}")
@@ -79,6 +85,8 @@ class ObjectiveConfig(Config):
         if min(self.where_prior_std + (self.what_prior_std, self.depth_prior_std, self.bg_prior_std)) <= 0:
             raise ValueError("prior standard deviations must be > 0")
         if self.fixed_alpha is not None and not 0 < self.fixed_alpha <= 1: raise ValueError(f"fixed_alpha must lie in (0, 1], got {self.fixed_alpha}")
+        if self.kl_g_free_nats < 0: raise ValueError(f"kl_g_free_nats must be >= 0, got {self.kl_g_free_nats}")
+        if min(self.beta_what_start, self.beta_what_end) < 0: raise ValueError("beta_what values must be >= 0")
         if self.fixed_alpha_steps < 0: raise ValueError("fixed_alpha_steps must be >= 0")
 
 # %% ../nbs/18_schedule.ipynb #c010
@@ -89,7 +97,8 @@ ObjectiveConfig.register("paper_arrow", dataset="arrow", where_prior_mean=(-1.5,
                          fixed_alpha=0.9, fixed_alpha_steps=500, fixed_pres_max=0.99)
 ObjectiveConfig.register("paper_mnist_beta2", base="paper_mnist", beta_g_end=2.0)
 ObjectiveConfig.register("paper_arrow_beta2", base="paper_arrow", beta_g_end=2.0)
-_CPU_COMPRESSION = dict(beta_g_steps=(0, 3000), rho_steps=(0, 1000), tau_steps=(200, 2000))
+_CPU_COMPRESSION = dict(beta_g_steps=(4000, 12_000), rho_steps=(0, 1000), tau_steps=(200, 2000),
+                       beta_what_start=0.0, beta_what_end=1.0, beta_what_steps=(0, 4000))
 ObjectiveConfig.register("cpu_mnist", base="paper_mnist", **_CPU_COMPRESSION)
 ObjectiveConfig.register("cpu_arrow", base="paper_arrow", **_CPU_COMPRESSION, beta_b_steps=(0, 2000),
                          beta_aux_where_steps=(0, 200), fixed_alpha_steps=200)
@@ -106,13 +115,14 @@ class Schedule:
         return linear_ramp(step, *getattr(c, f"{name}_steps"), getattr(c, f"{name}_start"), getattr(c, f"{name}_end"))
 
     def at(self, step:int) -> dict:
-        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, fixed_alpha, pres_max."
+        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, beta_what, fixed_alpha, pres_max."
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"step must be a non-negative int, got {step!r}")
         c = self.cfg
         on = c.fixed_alpha is not None and step < c.fixed_alpha_steps
         return dict(step=step, tau=self._ramp("tau", step), rho=self._ramp("rho", step), beta_g=self._ramp("beta_g", step),
                     beta_b=self._ramp("beta_b", step), beta_aux_where=self._ramp("beta_aux_where", step),
+                    beta_what=self._ramp("beta_what", step),
                     fixed_alpha=c.fixed_alpha if on else None, pres_max=c.fixed_pres_max if on else None)
 
     def __repr__(self): return f"Schedule({self.cfg!r})"

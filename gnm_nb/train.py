@@ -6,6 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/train.html.md"""
 
 # %% ../nbs/80_train.ipynb #c002
 from __future__ import annotations
+import json
 import torch
 import torch.distributed as dist
 from fastcore.script import call_parse, bool_arg
@@ -15,7 +16,16 @@ from .core import seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
 # %% auto #0
-__all__ = ['run_training', 'main']
+__all__ = ['parse_overrides', 'run_training', 'main']
+
+# %% ../nbs/80_train.ipynb #c002a
+def parse_overrides(text:str|None) -> dict:
+    "Model overrides from a JSON object string (lists become tuples, as the configs store them)."
+    if not text: return {}
+    try: d = json.loads(text)
+    except json.JSONDecodeError as e: raise ValueError(f"model_overrides must be a JSON object, got {text!r}: {e}") from None
+    if not isinstance(d, dict): raise ValueError(f"model_overrides must be a JSON object, got {text!r}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 # %% ../nbs/80_train.ipynb #c003
 def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -24,6 +34,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  batch_size:int=8, # global batch (paper: 32)
                  lr:float=1e-4, # learning rate (paper: 1e-4)
                  optimizer:str="rmsprop", # 'rmsprop' (paper), 'adam' or 'sgd'
+                 grad_clip:float=1.0, # max gradient norm (paper: 1.0); <= 0: no clipping
                  device:str="auto", # 'auto', 'cpu', 'cuda', 'cuda:N'
                  seed:int=0, # model initialisation, noise and data order
                  out_dir:str="runs/train", # run directory
@@ -31,6 +42,9 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  log_every:int=1, # steps between metrics records
                  ckpt_every:int=2, # steps between checkpoints (one is always written at the end)
                  image_every:int=3, # steps between image grids (always at the end); 0: never
+                 eval_every:int=0, # steps between evaluation probes (objects covered, S-Acc of samples; always at the end); 0: never
+                 eval_images:int=64, # validation scenes of the probe
+                 eval_samples:int=64, # prior samples the probe judges (0: no S-Acc)
                  num_workers:int=0, # DataLoader worker processes
                  precision:str="fp32", # 'fp32', 'bf16' or 'fp16' (CUDA)
                  data_size:int=64, # training scenes to generate (paper: 60,000)
@@ -51,11 +65,15 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     if data[0].shape[0] != model.cfg.img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, device=device, seed=seed, out_dir=str(out_dir),
-                      resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every,
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
+                      out_dir=str(out_dir), resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
                       num_workers=num_workers, precision=precision, progress=progress)
+    probe = None
+    if eval_every and rank == 0:
+        from gnm_nb.evaluate import training_probe
+        probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
     trainer = Trainer(model, data, cfg, data_config={"dataset": dataset, "data_size": data_size, "data_seed": data_seed,
-                                                     "identity": data.manifest["identity"]})
+                                                     "identity": data.manifest["identity"]}, eval_fn=probe)
     trainer.fit()
     return trainer
 
@@ -67,6 +85,7 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          batch_size:int=8, # global batch (paper: 32)
          lr:float=1e-4, # learning rate
          optimizer:str="rmsprop", # 'rmsprop', 'adam' or 'sgd'
+         grad_clip:float=1.0, # max gradient norm; <= 0: no clipping
          device:str="auto", # 'auto', 'cpu', 'cuda'
          seed:int=0, # model initialisation, noise and data order
          out_dir:str="runs/train", # run directory
@@ -74,12 +93,17 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          log_every:int=1, # steps between metrics records
          ckpt_every:int=2, # steps between checkpoints
          image_every:int=3, # steps between image grids; 0: never
+         eval_every:int=0, # steps between evaluation probes; 0: never
+         eval_images:int=64, # validation scenes of the probe
+         eval_samples:int=64, # prior samples judged by the probe
          num_workers:int=0, # DataLoader worker processes
          precision:str="fp32", # 'fp32', 'bf16' or 'fp16'
          data_size:int=64, # training scenes
          data_root:str=None, # data-set cache directory
          data_seed:int=0, # data-set seed
+         model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
         ):
     "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
-    run_training(**locals())
+    kw = dict(locals()); kw.update(parse_overrides(kw.pop("model_overrides")))
+    run_training(**kw)
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()

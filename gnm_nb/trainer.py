@@ -47,6 +47,7 @@ class TrainConfig(Config):
     log_every: int = 100        # steps between metrics records
     ckpt_every: int = 5000      # steps between checkpoints (one is always written at the end); 0: only at the end
     image_every: int = 5000     # steps between image grids (and at the end); 0: never
+    eval_every: int = 0         # steps between evaluation probes (and at the end) when the Trainer has an eval_fn; 0: never
     keep_last: int = 3          # checkpoints kept on disk
     num_workers: int = 0        # DataLoader worker processes
     precision: str = "fp32"     # 'fp32', 'bf16' (autocast, CPU or CUDA) or 'fp16' (autocast + grad scaling, CUDA only)
@@ -59,7 +60,7 @@ class TrainConfig(Config):
         super().__post_init__()
         if self.optimizer not in OPTIMIZERS: raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        for k in ("steps", "ckpt_every", "image_every", "num_workers"):
+        for k in ("steps", "ckpt_every", "image_every", "eval_every", "num_workers"):
             if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         for k in ("batch_size", "log_every", "keep_last", "n_images"):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
@@ -373,6 +374,7 @@ class Trainer:
                  cfg:TrainConfig|None=None, # training settings; default `TrainConfig()`
                  model_config:dict|None=None, # stored in checkpoints; default: the model's `config`/`cfg`/`objective`/`preset`
                  data_config:dict|None=None, # stored in checkpoints (e.g. data set name and size)
+                 eval_fn=None, # `eval_fn(model) -> dict` of numbers, logged every `cfg.eval_every` steps (rank 0)
                 ):
         if not isinstance(model, nn.Module): raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
         self.cfg = cfg = cfg if cfg is not None else TrainConfig()
@@ -392,6 +394,7 @@ class Trainer:
         self.run_config = {"train": cfg.to_dict(), "model": model_config if model_config is not None else _config_dict(model),
                            "data": data_config}
         self.metrics = MetricsLog(self.out_dir / "metrics.jsonl")
+        self.eval_fn = eval_fn
         self.step, self.history, self.resumed_from, self._saved_step, self._tb = 0, [], None, None, None
         seed_everything(cfg.seed + self.rank)
         if not (cfg.resume and self.restore()): self._start_fresh()
@@ -569,6 +572,27 @@ def write_images(self:Trainer) -> list:
         if tb: tb.add_image(f"images/{kind}", g.float().clamp(0, 1).cpu(), self.step)
     return paths
 
+@patch
+def run_eval(self:Trainer) -> dict|None:
+    "Call `eval_fn` on the model in eval mode, under a forked RNG (training is unaffected); log `eval_<name>` numbers (rank 0)."
+    if not (self.is_main and self.eval_fn is not None): return None
+    m = self.model; was_training = m.training; m.eval()
+    devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
+    t = time.perf_counter()
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.cfg.seed)
+            res = self.eval_fn(m)
+    finally: m.train(was_training)
+    bad = [k for k, v in res.items() if not isinstance(v, (int, float)) or isinstance(v, bool)]
+    if bad: raise TypeError(f"eval_fn must return numbers; got non-numbers for {bad}")
+    rec = {"step": self.step, **{f"eval_{k}": float(v) for k, v in res.items()}, "eval_seconds": time.perf_counter() - t}
+    self.metrics.append(rec); self.history.append(rec)
+    if tb := self._tensorboard():
+        for k, v in rec.items():
+            if k != "step": tb.add_scalar(f"eval/{k[5:]}", v, self.step)
+    return rec
+
 # %% ../nbs/20_trainer.ipynb #c067
 @patch
 def loader(self:Trainer) -> DataLoader:
@@ -600,6 +624,7 @@ def fit(self:Trainer) -> list:
                 t_log, s_log = now, self.step
                 bar.set_postfix(loss=f"{rec['loss']:.4g}", refresh=False)
             if cfg.image_every and (self.step % cfg.image_every == 0 or last): self.write_images()
+            if self.eval_fn is not None and cfg.eval_every and (self.step % cfg.eval_every == 0 or last): self.run_eval()
             if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or last: self.save()
     finally:
         bar.close(); del batches
