@@ -123,12 +123,17 @@ def _fmt(v):
     if v is None: return "–"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
 
+def _data_line(d:dict|None) -> str:
+    if not d: return "unknown"
+    content = (d.get("identity") or {}).get("content", "")
+    return f"{d['dataset']}, {d['data_size']:,} generated training scenes, data seed {d['data_seed']}, content sha256 {content[:12]}"
+
 def card_markdown(card:dict) -> str:
     "The model card as Markdown."
     m, p, mach = card["metrics"], card["paper"], card["machine"]
     lines = [f"# {card['name']}: {card['model']} ({card['variant']}) on {card['dataset']}", "",
              f"- preset `{card['preset']}`, {card['parameters']:,} parameters, weights stored as {card['weights']}",
-             f"- data: {card['data']}",
+             f"- data: {_data_line(card['data'])}",
              f"- training: {card['steps']:,} steps, batch {card['batch_size']}, {card['optimizer']} lr {card['lr']}, clip {card['grad_clip']}, "
              f"seed {card['seed']}, {card['precision']}",
              f"- wall time {card['wall_time_hours']:.2f} h on {mach.get('cpus')} CPU(s) ({mach.get('processor')}), "
@@ -137,7 +142,7 @@ def card_markdown(card:dict) -> str:
         lines += ["| metric | ours | paper |", "|---|---|---|"]
         for k, label in _METRIC_NAMES.items():
             if k not in m and k not in p: continue
-            ours = _fmt(m.get(k))
+            ours = f"{m[k]:,.0f}" if k == "d_steps" and k in m else _fmt(m.get(k))
             if k == "s_acc" and "s_acc_ci" in m: ours += f" (95% CI {m['s_acc_ci'][0]:.3f}–{m['s_acc_ci'][1]:.3f}, n={m['s_acc_n']})"
             if k == "ll" and "ll_sem" in m: ours += f" ± {m['ll_sem']:.0f} (sem, {m['ll_n']} test images, K={m['ll_k']})"
             if k == "d_steps" and "d_steps_std" in m: ours += f" ± {m['d_steps_std']:.0f} ({m['d_steps_censored']} censored)"
