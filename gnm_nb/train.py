@@ -16,7 +16,7 @@ from .core import seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
 # %% auto #0
-__all__ = ['parse_overrides', 'run_training', 'main']
+__all__ = ['parse_overrides', 'init_weights', 'run_training', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -26,6 +26,16 @@ def parse_overrides(text:str|None) -> dict:
     except json.JSONDecodeError as e: raise ValueError(f"model_overrides must be a JSON object, got {text!r}: {e}") from None
     if not isinstance(d, dict): raise ValueError(f"model_overrides must be a JSON object, got {text!r}")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+# %% ../nbs/80_train.ipynb #c002c
+def init_weights(model, path) -> None:
+    "Load the weights of the GNM in `path` (model file or training checkpoint) into `model`; the architectures must match."
+    from gnm_nb.gnm import load_model
+    src = load_model(path)
+    if src.cfg != model.cfg:
+        diff = sorted(k for k, v in model.cfg.to_dict().items() if src.cfg.to_dict().get(k) != v)
+        raise ValueError(f"{path} holds a {src.preset!r} GNM whose architecture differs from {model.preset!r} in {diff}")
+    model.load_state_dict(src.state_dict())
 
 # %% ../nbs/80_train.ipynb #c003
 def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -51,6 +61,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  data_root:str|None=None, # data-set cache; None: $GNM_DATA_DIR or ~/.cache/gnm_nb/data
                  data_seed:int=0, # data-set seed (fixed across model seeds)
                  progress:bool=True, # progress bars
+                 init_from:str|None=None, # start from the weights of this model file / training checkpoint (fine-tuning; schedules restart at step 0)
                  **model_overrides, # GNMConfig / ObjectiveConfig fields
                 ) -> Trainer:
     "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
@@ -62,6 +73,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     if rank != 0: data = load()
     seed_everything(seed)
     model = build_model(preset, **model_overrides)
+    if init_from: init_weights(model, init_from)
     if data[0].shape[0] != model.cfg.img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
@@ -73,7 +85,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
         from gnm_nb.evaluate import training_probe
         probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
     trainer = Trainer(model, data, cfg, data_config={"dataset": dataset, "data_size": data_size, "data_seed": data_seed,
-                                                     "identity": data.manifest["identity"]}, eval_fn=probe)
+                                                     "identity": data.manifest["identity"], "init_from": init_from and str(init_from)}, eval_fn=probe)
     trainer.fit()
     return trainer
 
@@ -101,6 +113,7 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          data_size:int=64, # training scenes
          data_root:str=None, # data-set cache directory
          data_seed:int=0, # data-set seed
+         init_from:str=None, # model file or training checkpoint to start from (fine-tuning)
          model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
         ):
     "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
