@@ -125,8 +125,7 @@ def _fmt(v):
 
 def _data_line(d:dict|None) -> str:
     if not d: return "unknown"
-    content = (d.get("identity") or {}).get("content", "")
-    return f"{d['dataset']}, {d['data_size']:,} generated training scenes, data seed {d['data_seed']}, content sha256 {content[:12]}"
+    return f"{d['dataset']}, {d['data_size']:,} generated training scenes, data seed {d['data_seed']} (generator parameters in the JSON card)"
 
 def card_markdown(card:dict) -> str:
     "The model card as Markdown."
