@@ -7,7 +7,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/trainer.html.md"""
 # %% ../nbs/20_trainer.ipynb #c003
 from __future__ import annotations
 import dataclasses, io, json, math, os, re, time, warnings
-from contextlib import nullcontext
+from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -536,14 +536,30 @@ def log(self:Trainer, rec:dict, steps_per_sec:float, elapsed:float) -> dict:
     "Write one metrics record for the current step (rank 0)."
     full = {"step": self.step, "epoch": self.step * self.cfg.batch_size / len(self.dataset), **rec,
             "lr": self.opt.param_groups[0]["lr"], "steps_per_sec": steps_per_sec, "time": elapsed}
-    if self.is_main:
-        self.metrics.append(full); self.history.append(full)
-        if tb := self._tensorboard():
-            for k, v in full.items():
-                if k != "step": tb.add_scalar(f"train/{k}", v, self.step)
+    if self.is_main: self._record(full, "train")
     return full
 
+@patch
+def _record(self:Trainer, rec:dict, group:str):
+    "Append `rec` to the metrics log and the history; send its numbers to TensorBoard under `group/`."
+    self.metrics.append(rec); self.history.append(rec)
+    if tb := self._tensorboard():
+        for k, v in rec.items():
+            if k != "step": tb.add_scalar(f"{group}/{k.removeprefix('eval_')}", v, self.step)
+
 # %% ../nbs/20_trainer.ipynb #c065
+@patch
+@contextmanager
+def isolated_eval(self:Trainer):
+    "Eval mode, no gradients and a forked RNG seeded with `cfg.seed`: what runs inside leaves the training run unchanged."
+    m = self.model; was_training = m.training; m.eval()
+    devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.cfg.seed)
+            yield
+    finally: m.train(was_training)
+
 @patch
 def write_images(self:Trainer) -> list:
     "PNG grids of reconstructions, inferred boxes and prior samples (whichever the model has), written by rank 0."
@@ -551,21 +567,16 @@ def write_images(self:Trainer) -> list:
     m, n, paths = self.model, min(self.cfg.n_images, len(self.dataset)), []
     x = collate_images([self.dataset[i] for i in range(n)]).to(self.device)
     grids = {}
-    was_training = m.training; m.eval()
-    devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
-    try:
-        with torch.no_grad(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.cfg.seed)
-            if callable(getattr(m, "reconstruct", None)):
-                r = m.reconstruct(x); r = r["images"] if isinstance(r, dict) else r
-                grids["recon"] = make_grid(torch.cat([x, r.to(x.dtype).clamp(0, 1)]), nrow=n)
-            if callable(getattr(m, "infer", None)):
-                d = m.infer(x)
-                grids["boxes"] = make_grid(draw_boxes(x.clamp(0, 1), d["boxes"].float(), d.get("pres")), nrow=n)
-            if callable(getattr(m, "sample", None)):
-                s = m.sample(n); s = s["images"] if isinstance(s, dict) else s
-                grids["samples"] = make_grid(s.float().clamp(0, 1), nrow=n)
-    finally: m.train(was_training)
+    with self.isolated_eval():
+        if callable(getattr(m, "reconstruct", None)):
+            r = m.reconstruct(x); r = r["images"] if isinstance(r, dict) else r
+            grids["recon"] = make_grid(torch.cat([x, r.to(x.dtype).clamp(0, 1)]), nrow=n)
+        if callable(getattr(m, "infer", None)):
+            d = m.infer(x)
+            grids["boxes"] = make_grid(draw_boxes(x.clamp(0, 1), d["boxes"].float(), d.get("pres")), nrow=n)
+        if callable(getattr(m, "sample", None)):
+            s = m.sample(n); s = s["images"] if isinstance(s, dict) else s
+            grids["samples"] = make_grid(s.float().clamp(0, 1), nrow=n)
     tb = self._tensorboard()
     for kind, g in grids.items():
         paths.append(save_png(self.out_dir / "images" / f"step_{self.step:08d}_{kind}.png", g))
@@ -576,21 +587,12 @@ def write_images(self:Trainer) -> list:
 def run_eval(self:Trainer) -> dict|None:
     "Call `eval_fn` on the model in eval mode, under a forked RNG (training is unaffected); log `eval_<name>` numbers (rank 0)."
     if not (self.is_main and self.eval_fn is not None): return None
-    m = self.model; was_training = m.training; m.eval()
-    devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
     t = time.perf_counter()
-    try:
-        with torch.no_grad(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.cfg.seed)
-            res = self.eval_fn(m)
-    finally: m.train(was_training)
+    with self.isolated_eval(): res = self.eval_fn(self.model)
     bad = [k for k, v in res.items() if not isinstance(v, (int, float)) or isinstance(v, bool)]
     if bad: raise TypeError(f"eval_fn must return numbers; got non-numbers for {bad}")
     rec = {"step": self.step, **{f"eval_{k}": float(v) for k, v in res.items()}, "eval_seconds": time.perf_counter() - t}
-    self.metrics.append(rec); self.history.append(rec)
-    if tb := self._tensorboard():
-        for k, v in rec.items():
-            if k != "step": tb.add_scalar(f"eval/{k[5:]}", v, self.step)
+    self._record(rec, "eval")
     return rec
 
 # %% ../nbs/20_trainer.ipynb #c067
