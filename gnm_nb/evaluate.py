@@ -17,7 +17,8 @@ from .metrics_repr import representation_metrics
 
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
-           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
+           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown', 'cli_parser',
+           'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -188,6 +189,27 @@ def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
             res["s_acc"] = float(np.mean([c["outcome"] == "valid" for c in check_scenes(sample_images(model, n_samples, batch), dataset)]))
         return res
     return probe
+
+# %% ../nbs/34_evaluate.ipynb #c017e
+@torch.no_grad()
+def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
+                        dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                        n:int=200, # test scenes (and prior samples)
+                        batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "Checker pass rate of real scenes, reconstructions, renderings of the mode of p(z^s|z^g) with z^g ~ q(z^g|x), and prior samples."
+    x, _ = real_scenes(dataset, n, "test", data_seed)
+    dev, rec, via = model_device(model), [], []
+    seed_everything(seed)
+    for i in range(0, n, batch):
+        xb = x[i:i + batch].to(dev)
+        r = model.infer(xb)
+        rec.append(model.render(r["z_s"], r["z_bg"]).float().clamp(0, 1).cpu())
+        prior, bg = model._prior_from_zg(model.nets["structdraw"](z_g=r["z_g"]))
+        z_s, z_bg = model._draw_zs(prior, bg, mode=True)
+        via.append(model.render(z_s, z_bg).float().clamp(0, 1).cpu())
+    rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
+    return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
+            "prior_sample": rate(sample_images(model, n, batch)), "n": n}
 
 # %% ../nbs/34_evaluate.ipynb #c019
 def cli_parser() -> argparse.ArgumentParser:
