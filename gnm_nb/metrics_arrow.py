@@ -17,10 +17,10 @@ from .arrow_room import (ArrowRoomConfig, SHAPES, COLORS, MATERIALS, make_arrow_
 from .metrics_mnist import asset_path, _to_numpy_images
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'ARROW_CHECKER_VERSION', 'ARROW_VALIDATION_SEEDS', 'reader_labels', 'altered_arrow_scene', 'reader_input',
-           'ArrowReader', 'arrow_training_set', 'augment_arrow', 'arrow_reader_loss', 'train_arrow_reader',
-           'arrow_checker_path', 'train_arrow_checker', 'ArrowCheckerConfig', 'arrow_rule', 'judge_arrow_scene',
-           'load_arrow_checker', 'check_arrow_scenes', 'validate_arrow_checker']
+__all__ = ['LAYOUTS', 'ARROW_CHECKER_VERSION', 'ARROW_DECISION', 'ARROW_VALIDATION_SEEDS', 'reader_labels', 'altered_arrow_scene',
+           'reader_input', 'ArrowReader', 'arrow_training_set', 'augment_arrow', 'arrow_reader_loss',
+           'train_arrow_reader', 'arrow_checker_path', 'train_arrow_checker', 'ArrowCheckerConfig', 'arrow_rule',
+           'judge_arrow_scene', 'load_arrow_checker', 'check_arrow_scenes', 'validate_arrow_checker']
 
 # %% ../nbs/31_arrow_checker.ipynb #c005
 LAYOUTS = ("ok", "two_objects", "four_objects", "no_arrow") # classes of the layout head; 0 = the normal layout
@@ -174,7 +174,9 @@ class ArrowCheckerConfig(Config):
         super().__post_init__()
         if not 0 < self.min_conf < 1: raise ValueError(f"min_conf must be in (0, 1), got {self.min_conf}")
 
-ArrowCheckerConfig.register("v1")
+ArrowCheckerConfig.register("v1")                  # min_conf 0.5: passes blurry object-less scenes (see above)
+ArrowCheckerConfig.register("v2", min_conf=0.8)
+ARROW_DECISION = "v2"                              # the decision constants every S-Acc uses
 
 def arrow_rule(shapes:list, target:int) -> bool:
     "Exactly two of the three shapes are equal and `target` is the position of the third."
@@ -187,18 +189,20 @@ def judge_arrow_scene(layout_p:np.ndarray, # [4] layout probabilities
                       target_p:np.ndarray, # [3] target probabilities
                       cfg:ArrowCheckerConfig|None=None) -> str:
     "'valid', 'invalid' or 'reject'."
-    cfg = cfg or ArrowCheckerConfig.preset("v1")
+    cfg = cfg or ArrowCheckerConfig.preset(ARROW_DECISION)
     if int(np.argmax(layout_p)) != 0: return "invalid"
     if np.max(shape_p, 1).min() < cfg.min_conf or np.max(target_p) < cfg.min_conf: return "reject"
     return "valid" if arrow_rule(np.argmax(shape_p, 1).tolist(), int(np.argmax(target_p))) else "invalid"
 
 # %% ../nbs/31_arrow_checker.ipynb #c024
 @functools.lru_cache(maxsize=4)
-def load_arrow_checker(path:str|None=None) -> tuple:
+def load_arrow_checker(path:str|None=None, # reader weights; default the shipped asset
+                       decision:str=ARROW_DECISION, # decision constants (`ArrowCheckerConfig` preset)
+                      ) -> tuple:
     "(ArrowReader on CPU in eval mode, ArrowCheckerConfig, meta) from a checker checkpoint (cached)."
     ck = load_checkpoint(path or arrow_checker_path(), kind="arrow-checker")
     net = ArrowReader(); net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state"]["reader"].items()})
-    return net.eval(), ArrowCheckerConfig.from_dict(ck["config"]), ck["state"]["meta"]
+    return net.eval(), ArrowCheckerConfig.preset(decision), ck["state"]["meta"]
 
 @torch.no_grad()
 def check_arrow_scenes(images, # float [N, 3, 128, 128] in [0, 1] (tensor/array; uint8 accepted)

@@ -23,7 +23,7 @@ __all__ = ['JUNK', 'CHECKER_VERSION', 'MNIST_DATASETS', 'VALIDATION_SEEDS', 'Mni
            'crop_blobs', 'DigitReader', 'ReaderEnsemble', 'blob_training_crops', 'gaussian_blur', 'augment_crops',
            'junk_crops', 'train_digit_reader', 'asset_path', 'mnist_checker_path', 'train_mnist_checker',
            'load_mnist_checker', 'judge_mnist_scene', 'check_mnist_scenes', 'validate_mnist_checker', 'bootstrap_ci',
-           'check_scenes', 'structure_accuracy']
+           'check_scenes', 'checker_name', 'structure_accuracy']
 
 # %% ../nbs/30_mnist_checker.ipynb #c005
 @dataclass(frozen=True)
@@ -402,6 +402,13 @@ def check_scenes(images, dataset:str) -> list:
         return check_arrow_scenes(images)
     raise ValueError(f"unknown data set {dataset!r}; expected one of {MNIST_DATASETS + ('arrow',)}")
 
+def checker_name(dataset:str) -> str:
+    "Name and version of the checker that judges `dataset` (Arrow: reader weights and decision constants)."
+    if dataset == "arrow":
+        from gnm_nb.metrics_arrow import ARROW_CHECKER_VERSION, ARROW_DECISION
+        return f"arrow-v{ARROW_CHECKER_VERSION}-decision-{ARROW_DECISION}"
+    return f"{dataset}-v{CHECKER_VERSION}"
+
 def structure_accuracy(images, # float [N, C, 128, 128] in [0, 1]: the model's samples
                        dataset:str, # "mnist4", "mnist10", "mnist4_10" or "arrow"
                        n_boot:int=2000, seed:int=0,
@@ -411,4 +418,4 @@ def structure_accuracy(images, # float [N, C, 128, 128] in [0, 1]: the model's s
     ok = np.array([r["outcome"] == "valid" for r in recs], np.float64)
     lo, hi = bootstrap_ci(ok, n_boot, 0.95, seed)
     return {"s_acc": float(ok.mean()), "n": len(ok), "ci_low": lo, "ci_high": hi,
-            "n_rejected": int(sum(r["outcome"] == "reject" for r in recs)), "dataset": dataset, "checker": f"{dataset}-v{CHECKER_VERSION}"}
+            "n_rejected": int(sum(r["outcome"] == "reject" for r in recs)), "dataset": dataset, "checker": checker_name(dataset)}
