@@ -165,9 +165,11 @@ def write_results(res:dict, # from `evaluate`
 def objects_covered(model, x:torch.Tensor, # scenes [B, C, H, W]
                     annots:list, # their annotations (ground-truth `boxes` in pixels)
                     threshold:float=0.5, # presence needed for an inferred box to count
-                    batch:int=50) -> float:
+                    batch:int=50,
+                    inferred:dict|None=None, # `infer_batched(model, x)` if already computed
+                   ) -> float:
     "Fraction of ground-truth objects whose box centre lies inside an inferred box with presence > `threshold`."
-    r, hit, tot = infer_batched(model, x, batch), 0, 0
+    r, hit, tot = inferred if inferred is not None else infer_batched(model, x, batch), 0, 0
     for b, a in enumerate(annots):
         boxes = r["boxes"][b][r["pres"][b] > threshold]
         for x0, y0, x1, y1 in a["boxes"]:
@@ -184,7 +186,7 @@ def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
     x, annots = real_scenes(dataset, n_images, "val", data_seed)
     def probe(model) -> dict:
         r = infer_batched(model, x, batch)
-        res = {"objects_covered": objects_covered(model, x, annots, batch=batch), "boxes_per_image": float((r["pres"] > 0.5).sum(1).float().mean())}
+        res = {"objects_covered": objects_covered(model, x, annots, inferred=r), "boxes_per_image": float((r["pres"] > 0.5).sum(1).float().mean())}
         if n_samples:
             res["s_acc"] = float(np.mean([c["outcome"] == "valid" for c in check_scenes(sample_images(model, n_samples, batch), dataset)]))
         return res

@@ -6,10 +6,10 @@ Docs: https://gnm-nb.github.io/gnm_nb/release.html.md"""
 
 # %% ../nbs/35_release.ipynb #c002
 from __future__ import annotations
-import argparse, csv, io, json, os, platform, sys
+import argparse, csv, io, json, os, platform
 from pathlib import Path
 import torch
-from .core import atomic_write_text, count_parameters, CheckpointError
+from .core import atomic_write_text, count_parameters, load_checkpoint
 from .trainer import list_checkpoints, MetricsLog
 from .gnm import load_model, save_model
 
@@ -47,8 +47,8 @@ def curves_csv(rows:list) -> str:
 
 # %% ../nbs/35_release.ipynb #c011
 PAPER = {
-    ("mnist4", "cpu_mnist"): {"ap50": 0.905, "ap": 0.487, "zwhat_acc": 0.983},
-    ("mnist10", "cpu_mnist"): {"ap50": 0.905, "ap": 0.459, "zwhat_acc": 0.984},
+    ("mnist4", "GNM"): {"ap50": 0.905, "ap": 0.487, "zwhat_acc": 0.983},
+    ("mnist10", "GNM"): {"ap50": 0.905, "ap": 0.459, "zwhat_acc": 0.984},
     ("mnist4_10", "GNM"): {"s_acc": 0.692, "d_steps": 5279, "ll": 10693},
     ("mnist4_10", "GNM-8"): {"s_acc": 0.852, "d_steps": 6639, "ll": 10692},
     ("mnist4_10", "GNM-β-2"): {"s_acc": 0.916, "d_steps": 1719, "ll": 10684},
@@ -57,7 +57,6 @@ PAPER = {
 
 def paper_values(dataset:str, variant:str="GNM") -> dict:
     "The supplement's numbers for GNM `variant` on `dataset` (empty where the paper reports none)."
-    if dataset in ("mnist4", "mnist10"): return dict(PAPER[(dataset, "cpu_mnist")])
     return dict(PAPER.get((dataset, variant), {}))
 
 # %% ../nbs/35_release.ipynb #c014
@@ -90,7 +89,6 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     cks = list_checkpoints(run_dir)
     if not cks: raise FileNotFoundError(f"{run_dir}: no checkpoints (expected {run_dir}/checkpoints/step_*.pt)")
     model = load_model(cks[-1])
-    from gnm_nb.core import load_checkpoint
     run = load_checkpoint(cks[-1])["config"]
     if (run.get("data") or {}).get("dataset") != dataset:
         raise ValueError(f"{run_dir} trained on {(run.get('data') or {}).get('dataset')!r}, not {dataset!r}")
