@@ -15,7 +15,7 @@ from .gnm import load_model, save_model
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'machine_info', 'release_model', 'card_markdown', 'main']
+           'machine_info', 'lineage', 'release_model', 'card_markdown', 'main']
 
 # %% ../nbs/35_release.ipynb #c005
 def wall_time(records:list) -> float:
@@ -75,6 +75,18 @@ def machine_info() -> dict:
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
+def lineage(init_from) -> dict|None:
+    "What a fine-tuned run started from: the file, and its training budget (from its card when it has one, else from the file)."
+    if not init_from: return None
+    p = Path(init_from); card_path = p.with_suffix(".json")
+    if card_path.is_file():
+        c = json.loads(card_path.read_text())
+        return {"from": str(init_from), "name": c["name"], "steps": c.get("total_steps", c["steps"]),
+                "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"])}
+    if not p.is_file(): raise FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
+    info = load_model(p).info
+    return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours")}
+
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
                   out_dir="checkpoints", # where the release files go
@@ -99,15 +111,19 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     records = MetricsLog(run_dir / "metrics.jsonl").read()
     name = name or f"gnm_{dataset}"
     tr = run["train"]
+    init = lineage((run.get("data") or {}).get("init_from"))
+    hours = round(wall_time(records) / 3600, 3)
     card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": tr["lr"],
             "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
-            "objective": model.objective.to_dict(), "wall_time_hours": round(wall_time(records) / 3600, 3),
+            "objective": model.objective.to_dict(), "wall_time_hours": hours,
+            "init": init, "total_steps": model.info["step"] + ((init["steps"] or 0) if init else 0),
+            "total_wall_time_hours": round(hours + ((init["wall_time_hours"] or 0) if init else 0), 3),
             "machine": machine or machine_info(), "source_checkpoint": cks[-1].name, "weights": "float16",
             "metrics": headline_metrics(res) if res else {}, "eval_settings": res["settings"] if res else None,
             "paper": paper_values(dataset, variant), "notes": notes}
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours")})
+    save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(learning_curves(records)))
     atomic_write_text(out_dir / f"{name}.json", json.dumps(card, indent=1) + "\n")
     atomic_write_text(out_dir / f"{name}.md", card_markdown(card))
@@ -125,6 +141,9 @@ def _data_line(d:dict|None) -> str:
     if not d: return "unknown"
     return f"{d['dataset']}, {d['data_size']:,} generated training scenes, data seed {d['data_seed']} (generator parameters in the JSON card)"
 
+def _count(v): return "?" if v is None else f"{v:,}"
+def _hours(v): return "? h" if v is None else f"{v:.2f} h"
+
 def card_markdown(card:dict) -> str:
     "The model card as Markdown."
     m, p, mach = card["metrics"], card["paper"], card["machine"]
@@ -134,7 +153,12 @@ def card_markdown(card:dict) -> str:
              f"- training: {card['steps']:,} steps, batch {card['batch_size']}, {card['optimizer']} lr {card['lr']}, clip {card['grad_clip']}, "
              f"seed {card['seed']}, {card['precision']}",
              f"- wall time {card['wall_time_hours']:.2f} h on {mach.get('cpus')} CPU(s) ({mach.get('processor')}), "
-             f"CUDA: {mach.get('cuda') or 'none'}; torch {mach.get('torch')}", ""]
+             f"CUDA: {mach.get('cuda') or 'none'}; torch {mach.get('torch')}"]
+    if card.get("init"):
+        i = card["init"]
+        lines.append(f"- fine-tuned from `{i['from']}` ({_count(i['steps'])} steps, {_hours(i['wall_time_hours'])} before this run): "
+                     f"**{card['total_steps']:,} steps, {card['total_wall_time_hours']:.2f} h in all**")
+    lines.append("")
     if m or p:
         lines += ["| metric | ours | paper |", "|---|---|---|"]
         for k, label in _METRIC_NAMES.items():

@@ -28,14 +28,19 @@ def parse_overrides(text:str|None) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 # %% ../nbs/80_train.ipynb #c002c
+_WEIGHT_FREE_FIELDS = ("draw_steps",)   # StructDRAW shares its weights across steps, so GNM-8 can start from GNM's weights
+
 def init_weights(model, path) -> None:
-    "Load the weights of the GNM in `path` (model file or training checkpoint) into `model`; the architectures must match."
+    "Load the weights of the GNM in `path` (model file or training checkpoint) into `model`; the architectures must match (up to the StructDRAW step count)."
     from gnm_nb.gnm import load_model
     src = load_model(path)
-    if src.cfg != model.cfg:
-        diff = sorted(k for k, v in model.cfg.to_dict().items() if src.cfg.to_dict().get(k) != v)
+    diff = sorted(k for k, v in model.cfg.to_dict().items() if src.cfg.to_dict().get(k) != v)
+    if [k for k in diff if k not in _WEIGHT_FREE_FIELDS]:
         raise ValueError(f"{path} holds a {src.preset!r} GNM whose architecture differs from {model.preset!r} in {diff}")
+    if diff: print(f"init_weights: {path} has {', '.join(f'{k}={getattr(src.cfg, k)}' for k in diff)}; "
+                   f"this model has {', '.join(f'{k}={getattr(model.cfg, k)}' for k in diff)} (shared weights, loaded as they are)")
     model.load_state_dict(src.state_dict())
+
 
 # %% ../nbs/80_train.ipynb #c003
 def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
