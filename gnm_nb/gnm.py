@@ -95,7 +95,8 @@ def _glimpses(self:GNM, what:torch.Tensor, pres:torch.Tensor) -> tuple:
 @patch
 def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
            z_bg:torch.Tensor|None=None, # [B, z_bg_dim] (background models only)
-           fixed_alpha:float|None=None, pres_max:float|None=None) -> dict:
+           fixed_alpha:float|None=None, pres_max:float|None=None, # fixed-mask curriculum (Arrow; 16_rendering)
+           fixed_alpha_region:str="box") -> dict:
     "Render a symbolic map (and background latent) into images; returns image, alpha, boxes (`center`, `size`)."
     c, n = self.cfg, self.cfg.n_cells
     missing = [k for k in ("pres", "where", "depth", "what") if k not in z_s]
@@ -110,13 +111,21 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
         if z_bg is None: raise ValueError("this model has a background: pass z_bg")
         bg = self.nets["bg_decoder"](z_bg)
     out = composite(app, mask if c.glimpse_has_mask else None, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0], center, size, bg,
-                    mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max,
+                    mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max, fixed_alpha_region=fixed_alpha_region,
                     out_hw=c.img_size, placement=self.placement)
     out.update(center=center, size=size)
     return out
 
 # %% ../nbs/19_gnm.ipynb #c015
 def _sum_cells(t): return t.flatten(1).sum(1)
+
+def _balanced_kl_g(sd:dict, kl_g:torch.Tensor, a:float) -> torch.Tensor:
+    "KL(q(z^g)||p(z^g)) per image with value `kl_g` and gradient 2a (prior side) + 2(1-a) (posterior side); a = 0.5: `kl_g` itself."
+    if a == 0.5: return kl_g
+    d = lambda t: t.detach()
+    prior_side = _sum_cells(kl_normal(d(sd["post_mu"]), d(sd["post_std"]), sd["prior_mu"], sd["prior_std"]))
+    post_side = _sum_cells(kl_normal(sd["post_mu"], sd["post_std"], d(sd["prior_mu"]), d(sd["prior_std"])))
+    return 2 * a * prior_side + 2 * (1 - a) * post_side - kl_g.detach()
 
 @patch
 def _posterior_sample(self:GNM, post:dict, tau:float) -> dict:
@@ -158,11 +167,13 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
         t["kl_bg"] = _sum_cells(kl_normal(bq_mu, bq_std, bp_mu, bp_std))
         t["aux_bg"] = aux_kl_bg(bq_mu, bq_std, self.objective)
     else: t["kl_bg"] = t["aux_bg"] = x.new_zeros(x.shape[0])
-    out = self.decode(z, z_bg, fixed_alpha=s["fixed_alpha"], pres_max=s["pres_max"])
+    out = self.decode(z, z_bg, fixed_alpha=s["fixed_alpha"], pres_max=s["pres_max"], fixed_alpha_region=self.objective.fixed_alpha_region)
     t["log_lik"] = _sum_cells(normal_log_prob(x, out["image"], self.cfg.likelihood_sigma))
     t.update(aux_kl_terms(post, self.objective, s, z_pres=z["pres"]))
     t["elbo"] = t["log_lik"] - t["kl_g"] - t["kl_s"] - t["kl_bg"]
-    kl_g_charged = t["kl_g"].clamp(min=self.objective.kl_g_free_nats) if self.objective.kl_g_free_nats > 0 else t["kl_g"]
+    kl_g_charged = _balanced_kl_g(sd, t["kl_g"], self.objective.kl_g_balance)
+    if self.objective.kl_g_free_nats > 0:   # free nats: no pull (and no charge) below the threshold
+        kl_g_charged = torch.where(t["kl_g"] > self.objective.kl_g_free_nats, kl_g_charged, torch.full_like(kl_g_charged, self.objective.kl_g_free_nats))
     loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"]
             + s["beta_what"] * (t["kl_what"] + t["aux_what"]) + s["beta_b"] * t["aux_bg"] + t["aux_pres"] + t["aux_where"] + t["aux_depth"])
     res = {"loss": loss.mean(), **{k: v.mean() for k, v in t.items()}}

@@ -49,6 +49,9 @@ class ObjectiveConfig(Config):
     beta_g_steps: tuple[int, ...] = (0, 100_000)
     # free nats of z^g: the loss charges beta_g * max(KL(z^g), kl_g_free_nats) per image (0: the plain ELBO term)
     kl_g_free_nats: float = 0.0
+    # KL balancing of z^g (Hafner et al. 2021, DreamerV2): the prior's side of KL(q||p) gets 2*a of its gradient, the posterior's side 2*(1-a);
+    # 0.5 is the plain gradient, a > 0.5 fits p(z^g) to q(z^g) faster than it pulls q toward p (value and reported terms unchanged)
+    kl_g_balance: float = 0.5
     # weight of z_what's KL terms (main and aux): a warm-up lets the glimpses become legible before the KL squeezes z_what
     beta_what_start: float = 1.0
     beta_what_end: float = 1.0
@@ -69,6 +72,7 @@ class ObjectiveConfig(Config):
     fixed_alpha: float | None = None            # mask value inside boxes while the curriculum is on (None = never)
     fixed_alpha_steps: int = 0                  # on for global steps 0 .. fixed_alpha_steps-1
     fixed_pres_max: float = 0.99                # cap on z_pres while it is on
+    fixed_alpha_region: str = "box"             # "box": the mask is fixed_alpha inside each box (supplement); "image": the image's alpha is (released code)
 
     def __post_init__(self):
         super().__post_init__()
@@ -86,8 +90,11 @@ class ObjectiveConfig(Config):
             raise ValueError("prior standard deviations must be > 0")
         if self.fixed_alpha is not None and not 0 < self.fixed_alpha <= 1: raise ValueError(f"fixed_alpha must lie in (0, 1], got {self.fixed_alpha}")
         if self.kl_g_free_nats < 0: raise ValueError(f"kl_g_free_nats must be >= 0, got {self.kl_g_free_nats}")
+        if not 0 <= self.kl_g_balance <= 1: raise ValueError(f"kl_g_balance must lie in [0, 1], got {self.kl_g_balance}")
         if min(self.beta_what_start, self.beta_what_end) < 0: raise ValueError("beta_what values must be >= 0")
         if self.fixed_alpha_steps < 0: raise ValueError("fixed_alpha_steps must be >= 0")
+        if self.fixed_alpha_region not in ("box", "image"):
+            raise ValueError(f"fixed_alpha_region must be 'box' or 'image', got {self.fixed_alpha_region!r}")
 
 # %% ../nbs/18_schedule.ipynb #c010
 ObjectiveConfig.register("paper_mnist", dataset="mnist", where_prior_mean=(-1.6, 0.0, 0.0, 0.0))
