@@ -75,8 +75,18 @@ def machine_info() -> dict:
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
+def _run_of(p:Path) -> Path|None:
+    "The run directory of a training checkpoint (`<run>/checkpoints/step_N.pt` next to `<run>/metrics.jsonl`), else None."
+    run = p.parent.parent
+    return run if p.parent.name == "checkpoints" and (run / "metrics.jsonl").is_file() else None
+
+def _parent_records(p:Path, step:int) -> list:
+    "The metrics records of the run `p` belongs to, up to `step` (the curve a fine-tune continues)."
+    run = _run_of(p)
+    return [r for r in MetricsLog(run / "metrics.jsonl").read() if r.get("step", 0) <= step] if run else []
+
 def lineage(init_from) -> dict|None:
-    "What a fine-tuned run started from: the file, and its training budget (from its card when it has one, else from the file)."
+    "What a fine-tuned run started from and that start's whole training budget: from its card (a shipped model), from its run's metrics log (a training checkpoint), else from the file."
     if not init_from: return None
     p = Path(init_from); card_path = p.with_suffix(".json")
     if card_path.is_file():
@@ -85,7 +95,13 @@ def lineage(init_from) -> dict|None:
                 "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"])}
     if not p.is_file(): raise FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
     info = load_model(p).info
-    return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours")}
+    run = _run_of(p)
+    if run is None:
+        return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours")}
+    parent = lineage((load_checkpoint(p)["config"].get("data") or {}).get("init_from"))   # the run may itself be a fine-tune
+    hours = wall_time(_parent_records(p, info["step"])) / 3600
+    return {"from": str(init_from), "name": run.name, "steps": info["step"] + ((parent["steps"] or 0) if parent else 0),
+            "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3), "init": parent}
 
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
@@ -124,7 +140,11 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
             "paper": paper_values(dataset, variant), "notes": notes}
     out_dir.mkdir(parents=True, exist_ok=True)
     save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
-    atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(learning_curves(records)))
+    curve = records
+    if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
+        start = load_model(init["from"]).info["step"]
+        curve = _parent_records(Path(init["from"]), start) + [{**r, "step": r["step"] + start} for r in records if "step" in r]
+    atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(learning_curves(curve)))
     atomic_write_text(out_dir / f"{name}.json", json.dumps(card, indent=1) + "\n")
     atomic_write_text(out_dir / f"{name}.md", card_markdown(card))
     return card
