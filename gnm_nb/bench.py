@@ -36,7 +36,7 @@ class BenchConfig(Config):
     k: int = 100                      # importance particles ("ll")
     device: str = "cpu"               # "cpu", "cuda", "auto", ...
     data: str = "scenes"              # "scenes" (generated MNIST-4 / Arrow room images) or "random" (uniform noise; fast)
-    start_step: int = 1000            # global step of the first training call (after the Arrow fixed-mask curriculum)
+    start_step: int = 2500            # global step of the first training call (after the Arrow fixed-mask curriculum)
     seed: int = 0
     placement: str = "window"         # glimpse rendering: "window" (fast) or "full" (reference)
     channels_last: bool = True        # conv weights of encoder / glimpse decoder / background decoder in NHWC

@@ -107,8 +107,8 @@ ObjectiveConfig.register("paper_arrow_beta2", base="paper_arrow", beta_g_end=2.0
 _CPU_COMPRESSION = dict(beta_g_steps=(4000, 12_000), rho_steps=(0, 1000), tau_steps=(200, 2000),
                        beta_what_start=0.0, beta_what_end=1.0, beta_what_steps=(0, 4000))
 ObjectiveConfig.register("cpu_mnist", base="paper_mnist", **_CPU_COMPRESSION)
-ObjectiveConfig.register("cpu_arrow", base="paper_arrow", **_CPU_COMPRESSION, beta_b_steps=(0, 2000),
-                         beta_aux_where_steps=(0, 200), fixed_alpha_steps=200)
+ObjectiveConfig.register("cpu_arrow", base="paper_arrow", **_CPU_COMPRESSION, fixed_alpha_steps=2000, fixed_alpha_region="image",
+                         kl_g_free_nats=50.0)
 
 # %% ../nbs/18_schedule.ipynb #c013
 class Schedule:
