@@ -7,6 +7,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/evaluate.html.md"""
 # %% ../nbs/34_evaluate.ipynb #c002
 from __future__ import annotations
 import argparse, csv, io, json, math, platform, sys, time
+from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,8 +18,8 @@ from .metrics_repr import representation_metrics
 
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
-           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown', 'cli_parser',
-           'main']
+           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown',
+           'failure_category', 'sample_failures', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -212,6 +213,36 @@ def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
     rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
     return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
             "prior_sample": rate(sample_images(model, n, batch)), "n": n}
+
+# %% ../nbs/34_evaluate.ipynb #c017h
+def failure_category(rec:dict, # one record of `check_scenes`
+                     dataset:str) -> str:
+    "How a checked scene fails: 'valid', 'reject', or the kind of invalid scene (see above)."
+    if rec["outcome"] != "invalid": return rec["outcome"]
+    if dataset == "arrow" or "labels" not in rec: return "invalid"
+    labels = [int(l) for l in rec["labels"]]
+    if dataset != "mnist4" or len(labels) != 4: return f"{len(labels)} digits"
+    if len(set(labels)) < 4: return "4 digits, one repeated"
+    if max(labels) - min(labels) != 3: return "4 distinct digits, not consecutive"
+    return "4 consecutive digits, wrong corners or layout"
+
+@torch.no_grad()
+def sample_failures(model, # a GNM (its `sample` takes `temperature`)
+                    dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                    n:int=200, # prior samples per temperature
+                    temperatures:tuple=(1.0,), # StructDRAW prior temperatures (1: the model)
+                    batch:int=50, seed:int=0) -> dict:
+    "{temperature: {'s_acc', 'counts': {category: number of samples}}} for `n` prior samples at each temperature."
+    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
+    out = {}
+    for t in temperatures:
+        seed_everything(seed)
+        imgs = torch.cat([model.sample(min(batch, n - i), temperature=float(t))["images"].float().clamp(0, 1).cpu()
+                          for i in range(0, n, batch)])
+        cats = Counter(failure_category(r, dataset) for r in check_scenes(imgs, dataset))
+        out[float(t)] = {"s_acc": cats.get("valid", 0) / n, "counts": dict(cats.most_common())}
+    return out
+
 
 # %% ../nbs/34_evaluate.ipynb #c019
 def cli_parser() -> argparse.ArgumentParser:

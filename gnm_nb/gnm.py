@@ -226,9 +226,10 @@ def _prior_from_zg(self:GNM, sd:dict) -> tuple:
 @torch.no_grad()
 def sample(self:GNM, n:int, # number of images
            mode:bool=True, # z^s = mode of p(z^s|z^g) (the paper); False: a random draw
+           temperature:float=1.0, # scale of the StructDRAW prior's std (1: the model; see `13_structdraw`)
           ) -> dict:
     "Unconditional samples: images [n, C, H, W], z_g, z_s, z_bg."
-    sd = self.nets["structdraw"](n=n)
+    sd = self.nets["structdraw"](n=n, temperature=temperature)
     prior, bg = self._prior_from_zg(sd)
     z_s, z_bg = self._draw_zs(prior, bg, mode)
     return dict(images=self.decode(z_s, z_bg)["image"], z_g=sd["z_g"], z_s=z_s, z_bg=z_bg)

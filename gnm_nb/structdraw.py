@@ -71,9 +71,13 @@ def _structdraw_forward(self:StructDRAW,
                         n:int|None=None, # number of samples: generation (z^g ~ p)
                         z_g:torch.Tensor|None=None, # given latents [B, L, z_g_dim]: teacher forcing
                         sample_prior:bool=False, # with fx: ignore q and sample from the prior
+                        temperature:float=1.0, # generation only: z^g_l = mu_p + temperature * sigma_p * eps (1: the model's prior)
                        ) -> dict:
     "Run StructDRAW's L steps; see the three modes above."
     B, ref, use_enc = _resolve_mode(self, fx, n, z_g, sample_prior)
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 <= temperature < float("inf"):
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if temperature != 1 and (use_enc or z_g is not None): raise ValueError("temperature applies to generation only (n, or fx with sample_prior=True)")
     w = self.canvas.weight
     ref = w if ref is None else ref
     c, D, G = self.cfg, self.cfg.draw_channels, self.cfg.grid
@@ -89,7 +93,7 @@ def _structdraw_forward(self:StructDRAW,
             out["post_mu"].append(q_mu); out["post_std"].append(q_std)
         if z_g is not None: z = z_g[:, l]
         elif use_enc: z = _rsample(q_mu, q_std)
-        else: z = _rsample(p_mu, p_std)
+        else: z = _rsample(p_mu, temperature * p_std)
         d = self.g_decoder(z).view(B, -1, G, G)
         h_dec, c_dec = self.dec_rnn(torch.cat([d, f], 1), (h_dec, c_dec))
         f = f + self.canvas(h_dec)
