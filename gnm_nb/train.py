@@ -16,7 +16,7 @@ from .core import seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
 # %% auto #0
-__all__ = ['parse_overrides', 'init_weights', 'run_training', 'main']
+__all__ = ['parse_overrides', 'init_weights', 'freeze_nets', 'run_training', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -40,6 +40,18 @@ def init_weights(model, path) -> None:
     if diff: print(f"init_weights: {path} has {', '.join(f'{k}={getattr(src.cfg, k)}' for k in diff)}; "
                    f"this model has {', '.join(f'{k}={getattr(model.cfg, k)}' for k in diff)} (shared weights, loaded as they are)")
     model.load_state_dict(src.state_dict())
+
+
+# %% ../nbs/80_train.ipynb #c002f
+def freeze_nets(model, trainable:str|None) -> list:
+    "Freeze every sub-network of `model.nets` not named in the comma-separated `trainable`; return the trained names (None: all)."
+    names = list(model.nets.keys())
+    if trainable is None or not str(trainable).strip(): return names
+    keep = [t.strip() for t in str(trainable).split(",") if t.strip()]
+    unknown = [t for t in keep if t not in names]
+    if unknown: raise ValueError(f"unknown sub-network(s) {unknown} in trainable; the model has {names}")
+    for name, net in model.nets.items(): net.requires_grad_(name in keep)
+    return keep
 
 
 # %% ../nbs/80_train.ipynb #c003
@@ -67,6 +79,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  data_seed:int=0, # data-set seed (fixed across model seeds)
                  progress:bool=True, # progress bars
                  init_from:str|None=None, # start from the weights of this model file / training checkpoint (fine-tuning; schedules restart at step 0)
+                 trainable:str|None=None, # comma-separated sub-networks to train (e.g. 'structdraw,bg_prior'); None: all
                  **model_overrides, # GNMConfig / ObjectiveConfig fields
                 ) -> Trainer:
     "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
@@ -79,6 +92,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     seed_everything(seed)
     model = build_model(preset, **model_overrides)
     if init_from: init_weights(model, init_from)
+    trained = freeze_nets(model, trainable)
     if data[0].shape[0] != model.cfg.img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
@@ -90,7 +104,8 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
         from gnm_nb.evaluate import training_probe
         probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
     trainer = Trainer(model, data, cfg, data_config={"dataset": dataset, "data_size": data_size, "data_seed": data_seed,
-                                                     "identity": data.manifest["identity"], "init_from": init_from and str(init_from)}, eval_fn=probe)
+                                                     "identity": data.manifest["identity"], "init_from": init_from and str(init_from),
+                                                     "trainable": trained}, eval_fn=probe)
     trainer.fit()
     return trainer
 
@@ -119,6 +134,7 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          data_root:str=None, # data-set cache directory
          data_seed:int=0, # data-set seed
          init_from:str=None, # model file or training checkpoint to start from (fine-tuning)
+         trainable:str=None, # comma-separated sub-networks to train (default: all)
          model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
         ):
     "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
