@@ -103,6 +103,12 @@ def lineage(init_from) -> dict|None:
     return {"from": str(init_from), "name": run.name, "steps": info["step"] + ((parent["steps"] or 0) if parent else 0),
             "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3), "init": parent}
 
+def _shipped_curves(p:Path) -> list|None:
+    "The rows of `<stem>_curves.csv` next to a shipped model file (numbers parsed, empty cells dropped), else None."
+    f = p.with_name(p.stem + "_curves.csv")
+    if not f.is_file(): return None
+    return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items() if v != ""} for r in csv.DictReader(io.StringIO(f.read_text()))]
+
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
                   out_dir="checkpoints", # where the release files go
@@ -140,11 +146,13 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
             "paper": paper_values(dataset, variant), "notes": notes}
     out_dir.mkdir(parents=True, exist_ok=True)
     save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
-    curve = records
+    rows = learning_curves(records)
     if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
         start = load_model(init["from"]).info["step"]
-        curve = _parent_records(Path(init["from"]), start) + [{**r, "step": r["step"] + start} for r in records if "step" in r]
-    atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(learning_curves(curve)))
+        rows = learning_curves(_parent_records(Path(init["from"]), start) + [{**r, "step": r["step"] + start} for r in records if "step" in r])
+    elif init and _shipped_curves(Path(init["from"])) is not None:   # a shipped model: continue its released curves
+        rows = _shipped_curves(Path(init["from"])) + [{**r, "step": r["step"] + init["steps"]} for r in rows]
+    atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(rows))
     atomic_write_text(out_dir / f"{name}.json", json.dumps(card, indent=1) + "\n")
     atomic_write_text(out_dir / f"{name}.md", card_markdown(card))
     return card
