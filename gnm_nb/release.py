@@ -130,7 +130,7 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     if eval_path is not None:
         res = json.loads(Path(eval_path).read_text())
         if res.get("dataset") != dataset: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, not {dataset!r}")
-    records = MetricsLog(run_dir / "metrics.jsonl").read()
+    records = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if r.get("step", 0) <= model.info["step"]]   # not past the checkpoint
     name = name or f"gnm_{dataset}"
     tr = run["train"]
     init = lineage((run.get("data") or {}).get("init_from"))
