@@ -132,9 +132,10 @@ def annot_to_json(annot:dict) -> str:
     return json.dumps(annot, default=_jsonable, separators=(",", ":"))
 
 def annot_from_json(line:str|bytes) -> dict:
-    "Inverse of `annot_to_json`: boxes -> float32 [k, 4], labels -> int64 [k]."
+    "Inverse of `annot_to_json`: boxes (and frame_boxes, where present) -> float32 [k, 4], labels -> int64 [k]."
     a = json.loads(line)
-    a["boxes"] = np.asarray(a["boxes"], dtype=np.float32).reshape(-1, 4)
+    for k in ("boxes", "frame_boxes"):
+        if k in a: a[k] = np.asarray(a[k], dtype=np.float32).reshape(-1, 4)
     a["labels"] = np.asarray(a["labels"], dtype=np.int64)
     return a
 

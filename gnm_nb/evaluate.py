@@ -137,7 +137,9 @@ def results_rows(res:dict) -> list:
         r = res["ll"]; row("ll", r["mean"], None, None, r["std"], r["n"], k=r["k"], sem=r["sem"], unit=r["unit"])
     if "repr" in res:
         r = res["repr"]; common = dict(interpolation=r["interpolation"], pres_threshold=r["pres_threshold"])
-        for m in ("ap50", "ap75", "ap"): row(m, r[m], n=r["n_images"], **common)
+        for m in ("ap50", "ap75", "ap"): row(m, r[m], n=r["n_images"], gt_boxes="ink", **common)
+        for m in ("ap50_frame", "ap75_frame", "ap_frame"):
+            if m in r: row(m, r[m], n=r["n_images"], gt_boxes="28 px MNIST frame", **common)
         if "zwhat_acc" in r: row("zwhat_acc", r["zwhat_acc"], n=r["zwhat_probe"]["n_test"], **{k: v for k, v in r["zwhat_probe"].items() if k != "n_test"})
     return rows
 

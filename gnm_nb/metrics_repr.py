@@ -127,9 +127,12 @@ def representation_metrics(test_infer:dict, # model.infer on test scenes: boxes 
                            threshold:float=0.5, # presence threshold
                            **probe_kw, # passed to `zwhat_accuracy`
                           ) -> dict:
-    "Supp. Table 2 metrics: box AP@0.5, AP@0.75, AP@[0.5:0.95] and (with training inferences) z_what probe accuracy."
+    "Supp. Table 2 metrics: box AP@0.5, AP@0.75, AP@[0.5:0.95] against ink boxes (and, where annotated, 28 px frame boxes: `*_frame`) and (with training inferences) z_what probe accuracy."
     if len(test_annots) != len(test_infer["pres"]): raise ValueError(f"{len(test_annots)} annotations for {len(test_infer['pres'])} inferred images")
     out = box_ap(detections_from_inference(test_infer["boxes"], test_infer["pres"], threshold), [a["boxes"] for a in test_annots])
+    if test_annots and all("frame_boxes" in a for a in test_annots):
+        f = box_ap(detections_from_inference(test_infer["boxes"], test_infer["pres"], threshold), [a["frame_boxes"] for a in test_annots])
+        out.update(ap50_frame=f["ap50"], ap75_frame=f["ap75"], ap_frame=f["ap"])
     out["pres_threshold"] = threshold
     if train_infer is not None:
         (zt, yt), (zv, yv) = _objects(train_infer, train_annots, threshold), _objects(test_infer, test_annots, threshold)

@@ -17,7 +17,7 @@ __all__ = ['GENERATOR_VERSION', 'CORNERS', 'DIGIT_GROUPS', 'MNIST4_VIOLATIONS', 
            'mnist10_rule_holds', 'mnist4_10_rule_holds']
 
 # %% ../nbs/02_mnist_scenes.ipynb #c007
-GENERATOR_VERSION = "mnist_scenes-1"  # bump whenever the bytes produced for a given (params, seed, index) change
+GENERATOR_VERSION = "mnist_scenes-2"  # bump whenever the images or annotations produced for a given (params, seed, index) change (2: frame_boxes)
 CORNERS = ("TL", "TR", "BR", "BL")
 DIGIT_GROUPS = ((0, 1), (2, 3, 4), (5, 6, 7), (8, 9))
 MNIST4_VIOLATIONS = ("order", "not_consecutive", "repeated", "missing", "not_rectangle")
@@ -93,8 +93,11 @@ def _annotation(pool:GlyphPool, labels:list, placed:list, where_key:str, where:l
     boxes = []
     for g, x, y in placed:
         x0, y0, x1, y1 = pool.box_list[g]; boxes.append((x, y, x + x1 - x0, y + y1 - y0))
+    fh, fw = pool.images.shape[1:]
+    frames = [(x - pool.box_list[g][0], y - pool.box_list[g][1], x - pool.box_list[g][0] + fw, y - pool.box_list[g][1] + fh) for g, x, y in placed]
     objects = [{"label": int(l), "box": list(b), "glyph": g, where_key: w} for l, b, (g, _, _), w in zip(labels, boxes, placed, where)]
-    return {"boxes": np.array(boxes, np.float32).reshape(-1, 4), "labels": np.array(labels, np.int64), "objects": objects,
+    return {"boxes": np.array(boxes, np.float32).reshape(-1, 4), "frame_boxes": np.array(frames, np.float32).reshape(-1, 4),
+            "labels": np.array(labels, np.int64), "objects": objects,
             "structure": structure, "valid": violation is None, "violation": violation}
 
 # %% ../nbs/02_mnist_scenes.ipynb #c014
@@ -312,6 +315,14 @@ def _check_render(image:np.ndarray, annot:dict, pool:GlyphPool):
         assert pool.labels[o["glyph"]] == o["label"], "glyph index does not match its label"
         assert np.array_equal(image[y0:y1, x0:x1], pool.crops[o["glyph"]]), f"box {o['box']} does not hold glyph {o['glyph']}"
         rest[y0:y1, x0:x1] = 0
+    S = image.shape[-1]
+    for (fx0, fy0, fx1, fy1), o in zip(np.asarray(annot["frame_boxes"]).astype(int), annot["objects"]):
+        g, (x0, y0, x1, y1) = pool.images[o["glyph"]], o["box"]
+        assert (fx1 - fx0, fy1 - fy0) == g.shape[::-1] and fx0 <= x0 and x1 <= fx1 and fy0 <= y0 and y1 <= fy1, "frame box does not hold the ink box"
+        # the whole frame, pasted at its box, agrees with the canvas wherever it lands on it
+        cx0, cy0, cx1, cy1 = max(fx0, 0), max(fy0, 0), min(fx1, S), min(fy1, S)
+        assert (image[cy0:cy1, cx0:cx1] >= g[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0]).all(), "frame box misplaced"
+        assert np.array_equal(image[y0:y1, x0:x1], g[y0 - fy0:y1 - fy0, x0 - fx0:x1 - fx0]), "frame box offset wrong"
     assert not rest.any(), "ink outside the annotated boxes"
 
 # %% ../nbs/02_mnist_scenes.ipynb #c033

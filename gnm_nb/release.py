@@ -66,7 +66,7 @@ def headline_metrics(res:dict) -> dict:
     if "s_acc" in res: out.update(s_acc=res["s_acc"]["s_acc"], s_acc_ci=[res["s_acc"]["ci_low"], res["s_acc"]["ci_high"]], s_acc_n=res["s_acc"]["n"])
     if "d_steps" in res: out.update(d_steps=res["d_steps"]["mean"], d_steps_std=res["d_steps"]["std"], d_steps_censored=res["d_steps"]["censored"])
     if "ll" in res: out.update(ll=res["ll"]["mean"], ll_sem=res["ll"]["sem"], ll_n=res["ll"]["n"], ll_k=res["ll"]["k"])
-    if "repr" in res: out.update({k: res["repr"][k] for k in ("ap50", "ap75", "ap", "zwhat_acc") if k in res["repr"]})
+    if "repr" in res: out.update({k: res["repr"][k] for k in ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc") if k in res["repr"]})
     return out
 
 # %% ../nbs/35_release.ipynb #c016
@@ -158,8 +158,9 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     return card
 
 # %% ../nbs/35_release.ipynb #c018
-_METRIC_NAMES = {"s_acc": "S-Acc", "d_steps": "D-Steps", "ll": "LL (nats)", "ap50": "box AP@0.5", "ap75": "box AP@0.75",
-                 "ap": "box AP@[.5:.95]", "zwhat_acc": "z_what accuracy"}
+_METRIC_NAMES = {"s_acc": "S-Acc", "d_steps": "D-Steps", "ll": "LL (nats)", "ap50": "box AP@0.5, ink boxes",
+                 "ap75": "box AP@0.75, ink boxes", "ap": "box AP@[.5:.95], ink boxes", "ap50_frame": "box AP@0.5, 28 px frames", "ap75_frame": "box AP@0.75, 28 px frames",
+                 "ap_frame": "box AP@[.5:.95], 28 px frames", "zwhat_acc": "z_what accuracy"}
 
 def _fmt(v):
     if v is None: return "–"
