@@ -117,11 +117,16 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
                   variant:str="GNM", # the paper's row to compare with (MNIST-4-10: GNM, GNM-8, GNM-β-2, GNM-8-β-2)
                   notes:str="", # free text for the card (what limits the model, ...)
                   machine:dict|None=None, # default `machine_info()` of this process
+                  checkpoint:str|None=None, # which checkpoint of the run to ship (file name or path); default the newest
                  ) -> dict:
-    "Write `<name>.ckpt` (float16), `<name>_curves.csv`, `<name>.json` and `<name>.md` for the newest checkpoint of `run_dir`."
+    "Write `<name>.ckpt` (float16), `<name>_curves.csv`, `<name>.json` and `<name>.md` for a checkpoint of `run_dir` (default the newest)."
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     cks = list_checkpoints(run_dir)
     if not cks: raise FileNotFoundError(f"{run_dir}: no checkpoints (expected {run_dir}/checkpoints/step_*.pt)")
+    if checkpoint is not None:
+        chosen = [c for c in cks if c.name == Path(checkpoint).name]
+        if not chosen: raise FileNotFoundError(f"{run_dir} has no checkpoint {Path(checkpoint).name}; it has {[c.name for c in cks]}")
+        cks = cks[:cks.index(chosen[0]) + 1]
     model = load_model(cks[-1])
     run = load_checkpoint(cks[-1])["config"]
     if (run.get("data") or {}).get("dataset") != dataset:
@@ -130,10 +135,21 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     if eval_path is not None:
         res = json.loads(Path(eval_path).read_text())
         if res.get("dataset") != dataset: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, not {dataset!r}")
+        evaluated = (res.get("info") or {}).get("checkpoint")
+        if evaluated and Path(evaluated).name != cks[-1].name:   # the card's numbers must belong to the weights it ships
+            raise ValueError(f"{eval_path} evaluates {Path(evaluated).name}, but the release would ship {cks[-1].name}; "
+                             f"pass checkpoint={Path(evaluated).name!r} (CLI --checkpoint) or evaluate {cks[-1].name}")
     records = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if r.get("step", 0) <= model.info["step"]]   # not past the checkpoint
     name = name or f"gnm_{dataset}"
     tr = run["train"]
-    init = lineage((run.get("data") or {}).get("init_from"))
+    init_from = (run.get("data") or {}).get("init_from")
+    target = out_dir / f"{name}.ckpt"
+    if init_from and target.with_suffix(".json").is_file() and Path(init_from).resolve() == target.resolve():
+        old = json.loads(target.with_suffix(".json").read_text())
+        if old.get("init") and Path(old["init"]["from"]).resolve() == target.resolve() and old.get("data") == run.get("data"):
+            raise ValueError(f"{target} already holds a release of this run (fine-tuned from {init_from} itself), so the model "
+                             f"the run started from is gone and its budget unknown; restore it (e.g. git checkout {target.with_suffix('')}*) first")
+    init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
     card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": tr["lr"],
@@ -208,8 +224,9 @@ def main(argv:list|None=None) -> dict:
     p.add_argument("--run", required=True, help="training run directory"); p.add_argument("--dataset", required=True)
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
     p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
+    p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
     a = p.parse_args(argv)
-    card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes)
+    card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes, checkpoint=a.checkpoint)
     print(card_markdown(card))
     return card
 
