@@ -10,7 +10,7 @@ import argparse, csv, io, json, os, platform
 from pathlib import Path
 import torch
 from .core import atomic_write_text, count_parameters, load_checkpoint
-from .trainer import list_checkpoints, MetricsLog
+from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
 from .gnm import load_model, save_model
 
 # %% auto #0
@@ -93,14 +93,23 @@ def lineage(init_from) -> dict|None:
         c = json.loads(card_path.read_text())
         return {"from": str(init_from), "name": c["name"], "steps": c.get("total_steps", c["steps"]),
                 "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"])}
-    if not p.is_file(): raise FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
-    info = load_model(p).info
     run = _run_of(p)
+    gone = FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
     if run is None:
+        if not p.is_file(): raise gone
+        info = load_model(p).info
         return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours")}
-    parent = lineage((load_checkpoint(p)["config"].get("data") or {}).get("init_from"))   # the run may itself be a fine-tune
-    hours = wall_time(_parent_records(p, info["step"])) / 3600
-    return {"from": str(init_from), "name": run.name, "steps": info["step"] + ((parent["steps"] or 0) if parent else 0),
+    if p.is_file(): step, cfg = load_model(p).info["step"], load_checkpoint(p)["config"]
+    else:
+        # a training checkpoint pruned since (the trainer keeps the last k): its run's metrics log and any surviving checkpoint
+        # of that run (same config) still state the budget
+        m = _CKPT_RE.match(p.name)
+        others = list_checkpoints(run) if m else []
+        if not others: raise gone
+        step, cfg = int(m.group(1)), load_checkpoint(others[-1])["config"]
+    parent = lineage((cfg.get("data") or {}).get("init_from"))   # the run may itself be a fine-tune
+    hours = wall_time(_parent_records(p, step)) / 3600
+    return {"from": str(init_from), "name": run.name, "run_steps": step, "steps": step + ((parent["steps"] or 0) if parent else 0),
             "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3), "init": parent}
 
 def _shipped_curves(p:Path) -> list|None:
@@ -164,7 +173,7 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     rows = learning_curves(records)
     if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
-        start = load_model(init["from"]).info["step"]
+        start = init["run_steps"]
         rows = learning_curves(_parent_records(Path(init["from"]), start) + [{**r, "step": r["step"] + start} for r in records if "step" in r])
     elif init and _shipped_curves(Path(init["from"])) is not None:   # a shipped model: continue its released curves
         rows = _shipped_curves(Path(init["from"])) + [{**r, "step": r["step"] + init["steps"]} for r in rows]
