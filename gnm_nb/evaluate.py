@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import atomic_write_text, seed_everything, get_device
-from .metrics_mnist import structure_accuracy, check_scenes
+from .metrics_mnist import structure_accuracy, check_scenes, MNIST_DATASETS, JUNK
 from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
            'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown',
-           'failure_category', 'sample_failures', 'cli_parser', 'main']
+           'failure_category', 'sample_failures', 'digit_identity_errors', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -244,6 +244,35 @@ def sample_failures(model, # a GNM (its `sample` takes `temperature`)
         cats = Counter(failure_category(r, dataset) for r in check_scenes(imgs, dataset))
         out[float(t)] = {"s_acc": cats.get("valid", 0) / n, "counts": dict(cats.most_common())}
     return out
+
+
+# %% ../nbs/34_evaluate.ipynb #c017l
+@torch.no_grad()
+def digit_identity_errors(model, # has `reconstruct(x)` (a GNM)
+                          dataset:str, # 'mnist4', 'mnist10' or 'mnist4_10'
+                          n:int=200, # test scenes
+                          batch:int=50, data_seed:int=0, max_dist:float=14.0) -> dict:
+    "Fractions of the ground-truth digits of `n` test scenes that a model's reconstructions change or miss (see above)."
+    if dataset not in MNIST_DATASETS: raise ValueError(f"digit_identity_errors reads digits: expected one of {MNIST_DATASETS}, got {dataset!r}")
+    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
+    x, annots = real_scenes(dataset, n, "test", data_seed)
+    dev = model_device(model)
+    rec = torch.cat([model.reconstruct(x[i:i + batch].to(dev)).detach().float().clamp(0, 1).cpu() for i in range(0, n, batch)])
+    centre = lambda b: (b[:, :2] + b[:, 2:]) / 2
+    changed = missed = total = 0
+    for a, r in zip(annots, check_scenes(rec, dataset)):
+        gt = centre(np.asarray(a["boxes"], np.float64).reshape(-1, 4))
+        found = centre(np.asarray(r["boxes"], np.float64).reshape(-1, 4))
+        read = np.asarray(r["probs"]).reshape(len(found), -1)[:, :JUNK].argmax(1) if len(found) else np.zeros(0, int)
+        for c, label in zip(gt, a["labels"]):
+            total += 1
+            d = np.sqrt(((found - c) ** 2).sum(1)) if len(found) else np.zeros(0)
+            if not len(d) or d.min() > max_dist: missed += 1
+            elif int(read[d.argmin()]) != int(label): changed += 1
+    k = total / n
+    e = (changed + missed) / total
+    return {"changed": changed / total, "missed": missed / total, "digits": total, "n": n, "digits_per_scene": k,
+            "ceiling": (1 - e) ** k}
 
 
 # %% ../nbs/34_evaluate.ipynb #c019
