@@ -19,7 +19,7 @@ from .metrics_repr import representation_metrics
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
            'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown',
-           'failure_category', 'sample_failures', 'digit_identity_errors', 'cli_parser', 'main']
+           'global_latent_usage', 'failure_category', 'sample_failures', 'digit_identity_errors', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -215,6 +215,31 @@ def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
     rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
     return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
             "prior_sample": rate(sample_images(model, n, batch)), "n": n}
+
+# %% ../nbs/34_evaluate.ipynb #c017f2
+@torch.no_grad()
+def global_latent_usage(model, # a GNM (`gnm_nb.gnm.GNM`)
+                        dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                        n:int=64, # validation scenes
+                        data_seed:int=0, seed:int=0) -> dict:
+    "Spread across scenes (std, averaged over entries) of z^g, MLP^g_dec(z^g), the canvas and p(z^s|z^g), beside f^x and q(z^s|x)."
+    if n < 2: raise ValueError(f"n must be >= 2 (a spread across scenes), got {n}")
+    x, _ = real_scenes(dataset, n, "val", data_seed)
+    nets, dev = model.nets, model_device(model)
+    seed_everything(seed)
+    fx = nets["encoder"](x.to(dev, next(model.parameters()).dtype))
+    sd = nets["structdraw"](fx=fx)
+    q, p = nets["zs_head"](fx), nets["zs_head"](sd["f"])
+    spread = lambda t: float(t.float().std(0).mean())
+    d = nets["structdraw"].g_decoder(sd["z_g"].flatten(0, 1)).view(n, sd["z_g"].shape[1], -1)
+    out = {"zg_post_mean": spread(sd["post_mu"]), "zg_post_std": float(sd["post_std"].mean()), "zg_prior_std": float(sd["prior_std"].mean()),
+           "g_decoder_out": spread(d), "canvas": spread(sd["f"]), "encoder_map": spread(fx),
+           "prior_what": spread(p["what_mu"]), "post_what": spread(q["what_mu"]),
+           "prior_where": spread(p["where_mu"]), "post_where": spread(q["where_mu"]), "n": n}
+    out["canvas_ratio"] = out["canvas"] / max(out["encoder_map"], 1e-12)
+    out["what_ratio"] = out["prior_what"] / max(out["post_what"], 1e-12)
+    return out
+
 
 # %% ../nbs/34_evaluate.ipynb #c017h
 def failure_category(rec:dict, # one record of `check_scenes`
