@@ -16,7 +16,7 @@ from .core import seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
 # %% auto #0
-__all__ = ['parse_overrides', 'init_weights', 'freeze_nets', 'run_training', 'main']
+__all__ = ['parse_overrides', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_training', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -54,6 +54,17 @@ def freeze_nets(model, trainable:str|None) -> list:
     return keep
 
 
+# %% ../nbs/80_train.ipynb #c002i
+def reinit_nets(model, names:str|None, fresh:dict) -> list:
+    "Put back the initial weights `fresh` (a state dict of `model` taken before loading) of the comma-separated sub-networks `names`."
+    if names is None or not str(names).strip(): return []
+    wanted = [t.strip() for t in str(names).split(",") if t.strip()]
+    unknown = [t for t in wanted if t not in model.nets]
+    if unknown: raise ValueError(f"unknown sub-network(s) {unknown} in reinit; the model has {list(model.nets.keys())}")
+    model.load_state_dict({k: (fresh[k] if k.split(".")[1] in wanted else v) for k, v in model.state_dict().items()})
+    return wanted
+
+
 # %% ../nbs/80_train.ipynb #c003
 def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
                  preset:str="cpu_mnist", # GNM preset (`gnm_nb.gnm.MODEL_PRESETS`)
@@ -80,9 +91,11 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  progress:bool=True, # progress bars
                  init_from:str|None=None, # start from the weights of this model file / training checkpoint (fine-tuning; schedules restart at step 0)
                  trainable:str|None=None, # comma-separated sub-networks to train (e.g. 'structdraw,bg_prior'); None: all
+                 reinit:str|None=None, # comma-separated sub-networks that start afresh instead of from `init_from` (e.g. 'structdraw,bg_prior')
                  **model_overrides, # GNMConfig / ObjectiveConfig fields
                 ) -> Trainer:
     "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
+    if reinit and not init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
     rank, world, _ = init_distributed(device)
     load = lambda: load_scenes(dataset, "train", root=data_root, sizes={"train": data_size}, seed=data_seed,
                                progress=progress and rank == 0)
@@ -91,7 +104,9 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     if rank != 0: data = load()
     seed_everything(seed)
     model = build_model(preset, **model_overrides)
+    fresh = {k: v.clone() for k, v in model.state_dict().items()} if reinit else None
     if init_from: init_weights(model, init_from)
+    reinitialised = reinit_nets(model, reinit, fresh)
     trained = freeze_nets(model, trainable)
     if data[0].shape[0] != model.cfg.img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
@@ -105,7 +120,8 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
         probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
     trainer = Trainer(model, data, cfg, data_config={"dataset": dataset, "data_size": data_size, "data_seed": data_seed,
                                                      "identity": data.manifest["identity"], "init_from": init_from and str(init_from),
-                                                     "trainable": trained}, eval_fn=probe)
+                                                     "trainable": trained,
+                                                     **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
     trainer.fit()
     return trainer
 
@@ -135,6 +151,7 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          data_seed:int=0, # data-set seed
          init_from:str=None, # model file or training checkpoint to start from (fine-tuning)
          trainable:str=None, # comma-separated sub-networks to train (default: all)
+         reinit:str=None, # comma-separated sub-networks that start afresh instead of from init_from
          model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
         ):
     "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
