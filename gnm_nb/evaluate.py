@@ -18,8 +18,9 @@ from .metrics_repr import representation_metrics
 
 # %% auto #0
 __all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
-           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'structure_breakdown',
-           'global_latent_usage', 'failure_category', 'sample_failures', 'digit_identity_errors', 'cli_parser', 'main']
+           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'render_zs_mode',
+           'structure_breakdown', 'global_latent_usage', 'failure_category', 'sample_failures', 'digit_identity_errors',
+           'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -197,6 +198,18 @@ def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
 
 # %% ../nbs/34_evaluate.ipynb #c017e
 @torch.no_grad()
+def render_zs_mode(model, # a GNM (`gnm_nb.gnm.GNM`)
+                   z_g:torch.Tensor, # [N, L, z_g_dim] global latents (inferred, sampled, or from any other density)
+                   batch:int=50) -> torch.Tensor:
+    "Images [N, C, H, W] in [0, 1] (CPU) rendered from the mode of p(z^s|z^g) (and of p(z^b|z^g)) for given z^g."
+    out = []
+    for i in range(0, len(z_g), batch):
+        prior, bg = model._prior_from_zg(model.nets["structdraw"](z_g=z_g[i:i + batch]))
+        z_s, z_bg = model._draw_zs(prior, bg, mode=True)
+        out.append(model.render(z_s, z_bg).float().clamp(0, 1).cpu())
+    return torch.cat(out)
+
+@torch.no_grad()
 def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
                         dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
                         n:int=200, # test scenes (and prior samples)
@@ -209,9 +222,7 @@ def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
         xb = x[i:i + batch].to(dev)
         r = model.infer(xb)
         rec.append(model.render(r["z_s"], r["z_bg"]).float().clamp(0, 1).cpu())
-        prior, bg = model._prior_from_zg(model.nets["structdraw"](z_g=r["z_g"]))
-        z_s, z_bg = model._draw_zs(prior, bg, mode=True)
-        via.append(model.render(z_s, z_bg).float().clamp(0, 1).cpu())
+        via.append(render_zs_mode(model, r["z_g"], batch))
     rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
     return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
             "prior_sample": rate(sample_images(model, n, batch)), "n": n}

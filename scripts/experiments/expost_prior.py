@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.mixture import GaussianMixture
 from gnm_nb.core import seed_everything
-from gnm_nb.evaluate import real_scenes, sample_images
+from gnm_nb.evaluate import real_scenes, render_zs_mode, sample_images
 from gnm_nb.gnm import load_model
 from gnm_nb.metrics_mnist import structure_accuracy
 
@@ -22,16 +22,6 @@ from gnm_nb.metrics_mnist import structure_accuracy
 def posterior_zg(model, x, batch=100):
     "z^g ~ q(z^g|x) for every scene of `x`, [N, L, z_g_dim]."
     return torch.cat([model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch]))["z_g"] for i in range(0, len(x), batch)])
-
-@torch.no_grad()
-def render_zg(model, z_g, batch=50):
-    "Images rendered from the mode of p(z^s|z^g) for given z^g [N, L, z_g_dim]."
-    out = []
-    for i in range(0, len(z_g), batch):
-        prior, bg = model._prior_from_zg(model.nets["structdraw"](z_g=z_g[i:i + batch]))
-        z_s, z_bg = model._draw_zs(prior, bg, mode=True)
-        out.append(model.render(z_s, z_bg).float().clamp(0, 1))
-    return torch.cat(out)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,11 +39,11 @@ def main():
     s_acc = lambda imgs: structure_accuracy(imgs, a.dataset)["s_acc"]
     print(f"{len(Z)} posterior z^g of {Z.shape[1]} numbers inferred in {time.time() - t0:.0f} s")
     print(f"StructDRAW prior (the model):            S-Acc {s_acc(sample_images(model, a.samples)):.3f}")
-    print(f"z^g of held-out scenes (a perfect prior): S-Acc {s_acc(render_zg(model, held)):.3f}")
+    print(f"z^g of held-out scenes (a perfect prior): S-Acc {s_acc(render_zs_mode(model, held)):.3f}")
     for k in a.components:
         gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200, random_state=a.seed).fit(Z)
         zz = torch.from_numpy(gmm.sample(a.samples)[0]).float().view(-1, L, D)
-        print(f"GMM, {k:4d} components:                   S-Acc {s_acc(render_zg(model, zz)):.3f}   "
+        print(f"GMM, {k:4d} components:                   S-Acc {s_acc(render_zs_mode(model, zz)):.3f}   "
               f"mean log-density of the fitted z^g {gmm.score(Z):9.1f}   ({time.time() - t0:.0f} s)")
 
 if __name__ == "__main__": main()
