@@ -6,7 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/evaluate.html.md"""
 
 # %% ../nbs/34_evaluate.ipynb #c002
 from __future__ import annotations
-import argparse, csv, io, json, math, platform, sys, time
+import argparse, csv, inspect, io, json, math, platform, sys, time
 from collections import Counter
 from pathlib import Path
 import numpy as np
@@ -17,9 +17,10 @@ from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 
 # %% auto #0
-__all__ = ['METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'evaluate',
-           'results_rows', 'write_results', 'objects_covered', 'training_probe', 'render_zs_mode',
-           'structure_breakdown', 'global_latent_usage', 'failure_category', 'sample_failures', 'digit_identity_errors',
+__all__ = ['N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched',
+           'log_likelihood_batched', 'failure_category', 'structure_class', 'layout_spread', 'structure_diversity',
+           'temperature_sweep', 'evaluate', 'results_rows', 'write_results', 'objects_covered', 'training_probe',
+           'render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'digit_identity_errors',
            'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
@@ -39,11 +40,15 @@ def model_device(model) -> torch.device:
     except (AttributeError, StopIteration): return torch.device("cpu")
 
 @torch.no_grad()
-def sample_images(model, n:int, batch:int=50) -> torch.Tensor:
+def sample_images(model, n:int, batch:int=50,
+                  temperature:float=1.0, # StructDRAW prior temperature (1: the model; others need `model.sample(n, temperature=T)`)
+                 ) -> torch.Tensor:
     "`n` samples from `model.sample`, clamped to [0, 1], on the CPU."
-    out = []
+    if temperature != 1 and "temperature" not in inspect.signature(model.sample).parameters:
+        raise TypeError(f"{type(model).__name__}.sample takes no temperature: it can only be sampled at temperature 1")
+    kw, out = ({} if temperature == 1 else {"temperature": float(temperature)}), []
     for i in range(0, n, batch):
-        s = model.sample(min(batch, n - i))
+        s = model.sample(min(batch, n - i), **kw)
         if not isinstance(s, dict) or "images" not in s: raise TypeError("model.sample(n) must return a dict with key 'images'")
         out.append(s["images"].detach().float().clamp(0, 1).cpu())
     return torch.cat(out) if out else torch.zeros(0)
@@ -63,6 +68,81 @@ def log_likelihood_batched(model, x:torch.Tensor, k:int=100, batch:int=10) -> to
     dev = model_device(model)
     return torch.cat([model.log_likelihood(x[i:i + batch].to(dev), k=k).detach().double().cpu() for i in range(0, len(x), batch)])
 
+# %% ../nbs/34_evaluate.ipynb #c008b
+def failure_category(rec:dict, # one record of `check_scenes`
+                     dataset:str) -> str:
+    "How a checked scene fails: 'valid', 'reject', or the kind of invalid scene (see above)."
+    if rec["outcome"] != "invalid": return rec["outcome"]
+    if dataset == "arrow" or "labels" not in rec: return "invalid"
+    labels = [int(l) for l in rec["labels"]]
+    if dataset != "mnist4" or len(labels) != 4: return f"{len(labels)} digits"
+    if len(set(labels)) < 4: return "4 digits, one repeated"
+    if max(labels) - min(labels) != 3: return "4 distinct digits, not consecutive"
+    return "4 consecutive digits, wrong corners or layout"
+
+N_STRUCTURE_CLASSES = {"mnist4": 7, "mnist10": 24, "mnist4_10": 31, "arrow": 18}
+MNIST10_GROUPS = ((0, 1), (2, 3, 4), (5, 6, 7), (8, 9))
+_QUADRANTS = ("TL", "TR", "BL", "BR")
+
+def _centres(rec:dict) -> np.ndarray:
+    b = np.asarray(rec["boxes"], np.float64).reshape(-1, 4)
+    return (b[:, :2] + b[:, 2:]) / 2
+
+def structure_class(rec:dict, # one record of `check_scenes`
+                    dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                    size:int=128) -> str|None:
+    "The discrete structure of a valid scene (see above); None for a scene that is not valid."
+    if dataset not in N_STRUCTURE_CLASSES: raise ValueError(f"unknown data set {dataset!r}; expected one of {tuple(N_STRUCTURE_CLASSES)}")
+    if rec["outcome"] != "valid": return None
+    if dataset == "arrow": return "shapes " + "-".join(str(int(s)) for s in rec["shapes"])
+    labels = [int(l) for l in rec["labels"]]
+    if len(labels) == 4: return f"n={min(labels)}"
+    c = _centres(rec)
+    quad = [c[[labels.index(d) for d in g]].mean(0) for g in MNIST10_GROUPS]
+    return "groups " + " ".join(_QUADRANTS[2 * int(y >= size / 2) + int(x >= size / 2)] for x, y in quad)
+
+def layout_spread(recs:list, # records of `check_scenes`
+                  dataset:str) -> float|None:
+    "Mean std (pixels) across the valid scenes of each digit-centre coordinate, digits ordered by label; None for Arrow or < 2 valid scenes."
+    if dataset not in MNIST_DATASETS: return None
+    groups = {}   # MNIST-4-10: four-digit and ten-digit scenes are spread separately, then weighted by their counts
+    for r in recs:
+        if r["outcome"] == "valid": groups.setdefault(len(r["labels"]), []).append(_centres(r)[np.argsort(r["labels"], kind="stable")].ravel())
+    groups = [np.stack(v) for v in groups.values() if len(v) >= 2]
+    if not groups: return None
+    return float(sum(len(v) * v.std(0, ddof=1).mean() for v in groups) / sum(len(v) for v in groups))
+
+def structure_diversity(recs:list, # records of `check_scenes`
+                        dataset:str, size:int=128) -> dict:
+    "How varied the valid scenes of `recs` are: class counts, normalised class entropy and layout spread (see above)."
+    classes = Counter(c for c in (structure_class(r, dataset, size) for r in recs) if c is not None)
+    n_valid = sum(classes.values())
+    p = np.array(list(classes.values()), np.float64) / max(n_valid, 1)
+    return {"n_valid": n_valid, "n_classes": len(classes), "n_classes_possible": N_STRUCTURE_CLASSES[dataset],
+            "class_entropy": float(-(p * np.log(p)).sum() / math.log(N_STRUCTURE_CLASSES[dataset])) if n_valid else None,
+            "layout_spread": layout_spread(recs, dataset), "classes": dict(sorted(classes.items()))}
+
+@torch.no_grad()
+def temperature_sweep(model, # implements sample(n) (and sample(n, temperature=T) for T != 1)
+                      dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                      temperatures=(1.0, 0.8, 0.6, 0.4), # StructDRAW prior temperatures (1: the model)
+                      n:int=250, # samples per temperature (and real scenes for the reference)
+                      batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "{'samples': {T: S-Acc dict + 'diversity' + 'failures'}, 'real': diversity of `n` real test scenes}, one seed for every T."
+    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
+    temps = [float(t) for t in temperatures]
+    if not temps or any(not (math.isfinite(t) and t >= 0) for t in temps): raise ValueError(f"temperatures must be finite numbers >= 0, got {temperatures!r}")
+    out = {}
+    for t in temps:
+        seed_everything(seed)
+        recs = check_scenes(sample_images(model, n, batch, temperature=t), dataset)
+        out[t] = structure_accuracy(None, dataset, records=recs) | {
+            "temperature": t, "diversity": structure_diversity(recs, dataset),
+            "failures": dict(Counter(failure_category(r, dataset) for r in recs).most_common())}
+    x, _ = real_scenes(dataset, n, "test", data_seed)
+    return {"samples": out, "real": structure_diversity(check_scenes(x, dataset), dataset)}
+
+
 # %% ../nbs/34_evaluate.ipynb #c010
 METRICS = ("s_acc", "d_steps", "ll", "repr")
 
@@ -81,6 +161,7 @@ def evaluate(model, # implements sample(n), and optionally infer(x) and log_like
              batch:int=50, # images per model call
              data_seed:int=0, # data-set seed of the real scenes
              info:dict|None=None, # anything to record with the results (checkpoint path, model name, ...)
+             temperatures=(), # extra StructDRAW prior temperatures for S-Acc (T = 1, the paper's, is always measured)
             ) -> dict:
     "Compute the requested metrics of `model` on `dataset_name`; write JSON + CSV atomically; return the results dict."
     bad = sorted(set(metrics) - set(METRICS))
@@ -89,15 +170,18 @@ def evaluate(model, # implements sample(n), and optionally infer(x) and log_like
     dataset_spec(dataset_name)  # validates the name
     seeds = [int(s) for s in seeds]
     if "d_steps" in metrics and dsteps_images and len(seeds) < 1: raise ValueError("D-Steps needs at least one seed")
+    temps = [float(t) for t in temperatures if float(t) != 1.0]
+    if temps and not ("s_acc" in metrics and n_samples): raise ValueError("temperatures need the s_acc metric and n_samples > 0")
     if hasattr(model, "eval"): model.eval()
     res = {"dataset": dataset_name, "info": info or {}, "settings": {"n_samples": n_samples, "ll_images": ll_images, "ll_k": ll_k,
            "ap_images": ap_images, "probe_train_images": probe_train_images, "dsteps_images": dsteps_images, "seeds": seeds,
-           "batch": batch, "data_seed": data_seed, "real_split": "test", "samples_clamped_to_01": True,
+           "batch": batch, "data_seed": data_seed, "real_split": "test", "samples_clamped_to_01": True, "temperatures": [1.0] + temps,
            "device": str(model_device(model)), "torch": torch.__version__, "python": platform.python_version()}}
     t = time.time()
     if "s_acc" in metrics and n_samples:
-        seed_everything(seeds[0] if seeds else 0)
-        res["s_acc"] = structure_accuracy(sample_images(model, n_samples, batch), dataset_name)
+        sw = temperature_sweep(model, dataset_name, [1.0] + temps, n_samples, batch, seeds[0] if seeds else 0, data_seed)
+        res["s_acc"], res["diversity_real"] = sw["samples"][1.0], sw["real"]
+        if temps: res["s_acc_temperature"] = {f"{t:g}": sw["samples"][t] for t in temps}
     if "d_steps" in metrics and dsteps_images:
         cfg = dsteps_cfg or DStepsConfig.preset("paper")
         seed_everything((seeds[0] if seeds else 0) + 1)
@@ -129,8 +213,12 @@ def results_rows(res:dict) -> list:
     def row(metric, value, lo=None, hi=None, std=None, n=None, **st):
         rows.append({"dataset": res["dataset"], "metric": metric, "value": value, "ci_low": lo, "ci_high": hi, "std": std, "n": n,
                      "settings": json.dumps(st, sort_keys=True)})
-    if "s_acc" in res:
-        r = res["s_acc"]; row("s_acc", r["s_acc"], r["ci_low"], r["ci_high"], None, r["n"], checker=r["checker"], ci="bootstrap 95%")
+    real = res.get("diversity_real") or {}
+    for t, r in [("1", res["s_acc"])] * ("s_acc" in res) + list(res.get("s_acc_temperature", {}).items()):
+        d = r.get("diversity") or {}
+        row("s_acc" if t == "1" else f"s_acc@T={t}", r["s_acc"], r["ci_low"], r["ci_high"], None, r["n"], checker=r["checker"],
+            ci="bootstrap 95%", temperature=float(t), class_entropy=d.get("class_entropy"), layout_spread=d.get("layout_spread"),
+            class_entropy_real=real.get("class_entropy"), layout_spread_real=real.get("layout_spread"))
     if "d_steps" in res:
         r = res["d_steps"]; row("d_steps", r["mean"], None, None, r["std"], len(r["per_seed"]), per_seed=r["per_seed"],
                                censored=r["censored"], **{k: v for k, v in r["settings"].items()})
@@ -253,17 +341,6 @@ def global_latent_usage(model, # a GNM (`gnm_nb.gnm.GNM`)
 
 
 # %% ../nbs/34_evaluate.ipynb #c017h
-def failure_category(rec:dict, # one record of `check_scenes`
-                     dataset:str) -> str:
-    "How a checked scene fails: 'valid', 'reject', or the kind of invalid scene (see above)."
-    if rec["outcome"] != "invalid": return rec["outcome"]
-    if dataset == "arrow" or "labels" not in rec: return "invalid"
-    labels = [int(l) for l in rec["labels"]]
-    if dataset != "mnist4" or len(labels) != 4: return f"{len(labels)} digits"
-    if len(set(labels)) < 4: return "4 digits, one repeated"
-    if max(labels) - min(labels) != 3: return "4 distinct digits, not consecutive"
-    return "4 consecutive digits, wrong corners or layout"
-
 @torch.no_grad()
 def sample_failures(model, # a GNM (its `sample` takes `temperature`)
                     dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -271,15 +348,8 @@ def sample_failures(model, # a GNM (its `sample` takes `temperature`)
                     temperatures:tuple=(1.0,), # StructDRAW prior temperatures (1: the model)
                     batch:int=50, seed:int=0) -> dict:
     "{temperature: {'s_acc', 'counts': {category: number of samples}}} for `n` prior samples at each temperature."
-    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
-    out = {}
-    for t in temperatures:
-        seed_everything(seed)
-        imgs = torch.cat([model.sample(min(batch, n - i), temperature=float(t))["images"].float().clamp(0, 1).cpu()
-                          for i in range(0, n, batch)])
-        cats = Counter(failure_category(r, dataset) for r in check_scenes(imgs, dataset))
-        out[float(t)] = {"s_acc": cats.get("valid", 0) / n, "counts": dict(cats.most_common())}
-    return out
+    sw = temperature_sweep(model, dataset, temperatures, n, batch, seed)["samples"]
+    return {t: {"s_acc": r["s_acc"], "counts": r["failures"]} for t, r in sw.items()}
 
 
 # %% ../nbs/34_evaluate.ipynb #c017l
@@ -324,6 +394,7 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2]); p.add_argument("--batch", type=int, default=50)
     p.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS))
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--temperatures", type=float, nargs="+", default=[], help="extra StructDRAW prior temperatures for S-Acc (1 is always measured)")
     return p
 
 def main(argv:list|None=None) -> dict:
@@ -333,7 +404,7 @@ def main(argv:list|None=None) -> dict:
     model = load_model(a.checkpoint, device=get_device(a.device))
     res = evaluate(model, a.dataset, a.out, n_samples=a.n_samples, ll_images=a.ll_images, ll_k=a.ll_k, ap_images=a.ap_images,
                    probe_train_images=a.probe_train_images, dsteps_images=a.dsteps_images, seeds=a.seeds, metrics=a.metrics,
-                   batch=a.batch, info={"checkpoint": str(a.checkpoint)})
+                   batch=a.batch, info={"checkpoint": str(a.checkpoint)}, temperatures=a.temperatures)
     print(json.dumps({k: res[k] for k in ("s_acc", "ll") if k in res} | ({"d_steps": res["d_steps"]["mean"]} if "d_steps" in res else {}), default=_jsonable))
     return res
 

@@ -412,9 +412,11 @@ def checker_name(dataset:str) -> str:
 def structure_accuracy(images, # float [N, C, 128, 128] in [0, 1]: the model's samples
                        dataset:str, # "mnist4", "mnist10", "mnist4_10" or "arrow"
                        n_boot:int=2000, seed:int=0,
+                       records:list|None=None, # `check_scenes(images, dataset)` if already computed (then `images` is not read)
                       ) -> dict:
     "S-Acc: fraction of images whose scene follows the data set's rule, with a bootstrap 95% CI."
-    recs = check_scenes(images, dataset)
+    recs = check_scenes(images, dataset) if records is None else records
+    if not len(recs): raise ValueError("structure_accuracy of no images")
     ok = np.array([r["outcome"] == "valid" for r in recs], np.float64)
     lo, hi = bootstrap_ci(ok, n_boot, 0.95, seed)
     return {"s_acc": float(ok.mean()), "n": len(ok), "ci_low": lo, "ci_high": hi,

@@ -64,6 +64,15 @@ def headline_metrics(res:dict) -> dict:
     "The numbers of an `evaluate` results dict that a card and a table show (missing metrics are left out)."
     out = {}
     if "s_acc" in res: out.update(s_acc=res["s_acc"]["s_acc"], s_acc_ci=[res["s_acc"]["ci_low"], res["s_acc"]["ci_high"]], s_acc_n=res["s_acc"]["n"])
+    div = lambda r, k: (r.get("diversity") or {}).get(k)
+    if "s_acc" in res and "diversity" in res["s_acc"]:
+        out.update(class_entropy=div(res["s_acc"], "class_entropy"), layout_spread=div(res["s_acc"], "layout_spread"))
+    if res.get("diversity_real"):
+        out.update(class_entropy_real=res["diversity_real"]["class_entropy"], layout_spread_real=res["diversity_real"]["layout_spread"])
+    if res.get("s_acc_temperature"):
+        out["s_acc_temperature"] = {t: {"s_acc": r["s_acc"], "s_acc_ci": [r["ci_low"], r["ci_high"]], "n": r["n"],
+                                        "class_entropy": div(r, "class_entropy"), "layout_spread": div(r, "layout_spread")}
+                                    for t, r in res["s_acc_temperature"].items()}
     if "d_steps" in res: out.update(d_steps=res["d_steps"]["mean"], d_steps_std=res["d_steps"]["std"], d_steps_censored=res["d_steps"]["censored"])
     if "ll" in res: out.update(ll=res["ll"]["mean"], ll_sem=res["ll"]["sem"], ll_n=res["ll"]["n"], ll_k=res["ll"]["k"])
     if "repr" in res: out.update({k: res["repr"][k] for k in ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc") if k in res["repr"]})
@@ -198,6 +207,8 @@ def _data_line(d:dict|None) -> str:
 def _count(v): return "?" if v is None else f"{v:,}"
 def _hours(v): return "? h" if v is None else f"{v:.2f} h"
 
+def _px(v): return "–" if v is None else f"{v:.1f}"
+
 def card_markdown(card:dict) -> str:
     "The model card as Markdown."
     m, p, mach = card["metrics"], card["paper"], card["machine"]
@@ -223,6 +234,14 @@ def card_markdown(card:dict) -> str:
             if k == "d_steps" and "d_steps_std" in m: ours += f" ± {m['d_steps_std']:.0f} ({m['d_steps_censored']} censored)"
             lines.append(f"| {label} | {ours} | {_fmt(p.get(k))} |")
         lines.append("")
+    if m.get("s_acc_temperature"):
+        lines += ["S-Acc at colder StructDRAW priors ($z^g$ drawn with std $T\\sigma$; $T = 1$ is the model and the number above), with the",
+                  "variety of the valid samples: normalised entropy of their structure classes, and layout spread (px).", "",
+                  "| prior temperature | S-Acc (95% CI) | class entropy | layout spread |", "|---|---|---|---|"]
+        rows = [("1", {"s_acc": m["s_acc"], "s_acc_ci": m["s_acc_ci"], "class_entropy": m.get("class_entropy"), "layout_spread": m.get("layout_spread")})]
+        for t, r in rows + list(m["s_acc_temperature"].items()):
+            lines.append(f"| {t} | {r['s_acc']:.3f} ({r['s_acc_ci'][0]:.3f}–{r['s_acc_ci'][1]:.3f}) | {_fmt(r['class_entropy'])} | {_px(r['layout_spread'])} |")
+        lines += [f"| real test scenes | – | {_fmt(m.get('class_entropy_real'))} | {_px(m.get('layout_spread_real'))} |", ""]
     if card.get("notes"): lines += [card["notes"], ""]
     return "\n".join(lines)
 
