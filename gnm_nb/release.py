@@ -15,7 +15,7 @@ from .gnm import load_model, save_model
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'machine_info', 'lineage', 'release_model', 'card_markdown', 'main']
+           'machine_info', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
 
 # %% ../nbs/35_release.ipynb #c005
 def wall_time(records:list) -> float:
@@ -245,15 +245,46 @@ def card_markdown(card:dict) -> str:
     if card.get("notes"): lines += [card["notes"], ""]
     return "\n".join(lines)
 
+# %% ../nbs/35_release.ipynb #c022b
+_METRIC_GROUPS = {"s_acc": ("s_acc", "s_acc_ci", "s_acc_n", "class_entropy", "layout_spread", "class_entropy_real", "layout_spread_real", "s_acc_temperature"),
+                  "d_steps": ("d_steps", "d_steps_std", "d_steps_censored"), "ll": ("ll", "ll_sem", "ll_n", "ll_k"),
+                  "repr": ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc")}
+
+def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.ckpt` beside it
+                eval_path, # results JSON of `evaluate` run on exactly those weights
+               ) -> dict:
+    "Replace the card's metric groups that `eval_path` measured; rewrite `<name>.json` and `<name>.md` atomically."
+    card_path, eval_path = Path(card_path), Path(eval_path)
+    if not card_path.is_file(): raise FileNotFoundError(f"no model card {card_path}")
+    card, res = json.loads(card_path.read_text()), json.loads(eval_path.read_text())
+    if res.get("dataset") != card["dataset"]: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, but {card_path.name} is a {card['dataset']!r} model")
+    weights, evaluated = card_path.with_suffix(".ckpt"), (res.get("info") or {}).get("checkpoint")
+    if not evaluated or not Path(evaluated).is_file() or Path(evaluated).resolve() != weights.resolve():
+        raise ValueError(f"{eval_path} evaluates {evaluated!r}, not the shipped weights {weights}: run `python -m gnm_nb.evaluate --checkpoint {weights} ...`")
+    groups = [g for g in _METRIC_GROUPS if g in res]
+    if not groups: raise ValueError(f"{eval_path} holds no metric")
+    m = {k: v for k, v in card["metrics"].items() if not any(k in _METRIC_GROUPS[g] for g in groups)}
+    card["metrics"] = m | headline_metrics(res)
+    card["eval_updates"] = card.get("eval_updates", []) + [{"metrics": groups, "weights": f"{weights.name} (float16, as shipped)", "settings": res["settings"]}]
+    atomic_write_text(card_path, json.dumps(card, indent=1) + "\n")
+    atomic_write_text(card_path.with_suffix(".md"), card_markdown(card))
+    return card
+
+
 # %% ../nbs/35_release.ipynb #c024
 def main(argv:list|None=None) -> dict:
     "Entry point of `python -m gnm_nb.release`."
     p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained GNM run: fp16 weights, curves, model card.")
-    p.add_argument("--run", required=True, help="training run directory"); p.add_argument("--dataset", required=True)
+    p.add_argument("--run", default=None, help="training run directory"); p.add_argument("--dataset", default=None)
+    p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) into this card")
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
     p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
     a = p.parse_args(argv)
+    if a.update_card:
+        if a.run or not a.eval: p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and no --run")
+        card = update_card(a.update_card, a.eval); print(card_markdown(card)); return card
+    if not (a.run and a.dataset): p.error("a release needs --run and --dataset")
     card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes, checkpoint=a.checkpoint)
     print(card_markdown(card))
     return card
