@@ -119,7 +119,7 @@ def structure_diversity(recs:list, # records of `check_scenes`
     n_valid = sum(classes.values())
     p = np.array(list(classes.values()), np.float64) / max(n_valid, 1)
     return {"n_valid": n_valid, "n_classes": len(classes), "n_classes_possible": N_STRUCTURE_CLASSES[dataset],
-            "class_entropy": float(-(p * np.log(p)).sum() / math.log(N_STRUCTURE_CLASSES[dataset])) if n_valid else None,
+            "class_entropy": float(-(p * np.log(p)).sum() / math.log(N_STRUCTURE_CLASSES[dataset])) + 0.0 if n_valid else None,   # + 0.0: no -0.0
             "layout_spread": layout_spread(recs, dataset), "classes": dict(sorted(classes.items()))}
 
 @torch.no_grad()
