@@ -214,7 +214,7 @@ def results_rows(res:dict) -> list:
         rows.append({"dataset": res["dataset"], "metric": metric, "value": value, "ci_low": lo, "ci_high": hi, "std": std, "n": n,
                      "settings": json.dumps(st, sort_keys=True)})
     real = res.get("diversity_real") or {}
-    for t, r in [("1", res["s_acc"])] * ("s_acc" in res) + list(res.get("s_acc_temperature", {}).items()):
+    for t, r in ([("1", res["s_acc"])] if "s_acc" in res else []) + list(res.get("s_acc_temperature", {}).items()):
         d = r.get("diversity") or {}
         row("s_acc" if t == "1" else f"s_acc@T={t}", r["s_acc"], r["ci_low"], r["ci_high"], None, r["n"], checker=r["checker"],
             ci="bootstrap 95%", temperature=float(t), class_entropy=d.get("class_entropy"), layout_spread=d.get("layout_spread"),

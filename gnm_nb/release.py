@@ -15,7 +15,7 @@ from .gnm import load_model, save_model
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'machine_info', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
+           'temperature_rows', 'machine_info', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
 
 # %% ../nbs/35_release.ipynb #c005
 def wall_time(records:list) -> float:
@@ -60,6 +60,11 @@ def paper_values(dataset:str, variant:str="GNM") -> dict:
     return dict(PAPER.get((dataset, variant), {}))
 
 # %% ../nbs/35_release.ipynb #c014
+_METRIC_GROUPS = {   # the card's keys of each metric group of `evaluate` (`update_card` replaces a group whole)
+    "s_acc": ("s_acc", "s_acc_ci", "s_acc_n", "class_entropy", "layout_spread", "class_entropy_real", "layout_spread_real", "s_acc_temperature"),
+    "d_steps": ("d_steps", "d_steps_std", "d_steps_censored"), "ll": ("ll", "ll_sem", "ll_n", "ll_k"),
+    "repr": ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc")}
+
 def headline_metrics(res:dict) -> dict:
     "The numbers of an `evaluate` results dict that a card and a table show (missing metrics are left out)."
     out = {}
@@ -75,8 +80,13 @@ def headline_metrics(res:dict) -> dict:
                                     for t, r in res["s_acc_temperature"].items()}
     if "d_steps" in res: out.update(d_steps=res["d_steps"]["mean"], d_steps_std=res["d_steps"]["std"], d_steps_censored=res["d_steps"]["censored"])
     if "ll" in res: out.update(ll=res["ll"]["mean"], ll_sem=res["ll"]["sem"], ll_n=res["ll"]["n"], ll_k=res["ll"]["k"])
-    if "repr" in res: out.update({k: res["repr"][k] for k in ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc") if k in res["repr"]})
+    if "repr" in res: out.update({k: res["repr"][k] for k in _METRIC_GROUPS["repr"] if k in res["repr"]})
     return out
+
+def temperature_rows(m:dict) -> list:
+    "[(T, {'s_acc', 's_acc_ci', 'class_entropy', 'layout_spread'})] of a card's metrics: T = 1, then each swept temperature, hottest first."
+    one = {"s_acc": m["s_acc"], "s_acc_ci": m["s_acc_ci"], "class_entropy": m.get("class_entropy"), "layout_spread": m.get("layout_spread")}
+    return [(1.0, one)] + sorted(((float(t), r) for t, r in m.get("s_acc_temperature", {}).items()), key=lambda p: -p[0])
 
 # %% ../nbs/35_release.ipynb #c016
 def machine_info() -> dict:
@@ -238,18 +248,13 @@ def card_markdown(card:dict) -> str:
         lines += ["S-Acc at colder StructDRAW priors ($z^g$ drawn with std $T\\sigma$; $T = 1$ is the model and the number above), with the",
                   "variety of the valid samples: normalised entropy of their structure classes, and layout spread (px).", "",
                   "| prior temperature | S-Acc (95% CI) | class entropy | layout spread |", "|---|---|---|---|"]
-        rows = [("1", {"s_acc": m["s_acc"], "s_acc_ci": m["s_acc_ci"], "class_entropy": m.get("class_entropy"), "layout_spread": m.get("layout_spread")})]
-        for t, r in rows + list(m["s_acc_temperature"].items()):
-            lines.append(f"| {t} | {r['s_acc']:.3f} ({r['s_acc_ci'][0]:.3f}–{r['s_acc_ci'][1]:.3f}) | {_fmt(r['class_entropy'])} | {_px(r['layout_spread'])} |")
+        for t, r in temperature_rows(m):
+            lines.append(f"| {t:g} | {r['s_acc']:.3f} ({r['s_acc_ci'][0]:.3f}–{r['s_acc_ci'][1]:.3f}) | {_fmt(r['class_entropy'])} | {_px(r['layout_spread'])} |")
         lines += [f"| real test scenes | – | {_fmt(m.get('class_entropy_real'))} | {_px(m.get('layout_spread_real'))} |", ""]
     if card.get("notes"): lines += [card["notes"], ""]
     return "\n".join(lines)
 
 # %% ../nbs/35_release.ipynb #c022b
-_METRIC_GROUPS = {"s_acc": ("s_acc", "s_acc_ci", "s_acc_n", "class_entropy", "layout_spread", "class_entropy_real", "layout_spread_real", "s_acc_temperature"),
-                  "d_steps": ("d_steps", "d_steps_std", "d_steps_censored"), "ll": ("ll", "ll_sem", "ll_n", "ll_k"),
-                  "repr": ("ap50", "ap75", "ap", "ap50_frame", "ap75_frame", "ap_frame", "zwhat_acc")}
-
 def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.ckpt` beside it
                 eval_path, # results JSON of `evaluate` run on exactly those weights
                ) -> dict:
