@@ -6,17 +6,19 @@ Docs: https://gnm-nb.github.io/gnm_nb/train.html.md"""
 
 # %% ../nbs/80_train.ipynb #c002
 from __future__ import annotations
-import json
+import argparse, ast, json, typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 import torch
 import torch.distributed as dist
-from fastcore.script import call_parse, bool_arg
-from .datasets import load_scenes
-from .gnm import build_model
-from .core import seed_everything
+from .datasets import load_scenes, dataset_spec
+from .gnm import build_model, make_configs
+from .core import Config, seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
 # %% auto #0
-__all__ = ['parse_overrides', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_training', 'main']
+__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'run_training',
+           'parameters_cell_problems', 'cli_parser', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -26,6 +28,59 @@ def parse_overrides(text:str|None) -> dict:
     except json.JSONDecodeError as e: raise ValueError(f"model_overrides must be a JSON object, got {text!r}: {e}") from None
     if not isinstance(d, dict): raise ValueError(f"model_overrides must be a JSON object, got {text!r}")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+# %% ../nbs/80_train.ipynb #c002r
+def _opt(default, help:str):
+    "A `RunConfig` field: its default and the one-line help that the command line shows."
+    return field(default=default, metadata={"help": help})
+
+@dataclass(frozen=True)
+class RunConfig(Config):
+    "Every option of a training run: `run_training`, the command line and the papermill parameters of `80_train` read these fields."
+    dataset: str = _opt("mnist4", "data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'")
+    preset: str = _opt("cpu_mnist", "GNM preset (gnm_nb.gnm.MODEL_PRESETS)")
+    steps: int = _opt(3, "optimiser steps (paper: ~1.1M, i.e. 600 epochs of 60,000 scenes at batch 32)")
+    batch_size: int = _opt(8, "global batch, split over data-parallel processes (paper: 32)")
+    lr: float = _opt(1e-4, "learning rate (paper: 1e-4)")
+    optimizer: str = _opt("rmsprop", "'rmsprop' (paper), 'adam' or 'sgd'")
+    grad_clip: float = _opt(1.0, "max gradient norm (paper: 1.0); <= 0: no clipping")
+    device: str = _opt("auto", "'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:N'")
+    seed: int = _opt(0, "model initialisation, sampling noise and data order")
+    out_dir: str = _opt("runs/train", "run directory: checkpoints/, metrics.jsonl, images/")
+    resume: bool = _opt(False, "continue from the newest readable checkpoint in out_dir (False: start over, removing an old run there)")
+    log_every: int = _opt(1, "steps between metrics records")
+    ckpt_every: int = _opt(2, "steps between checkpoints (one is always written at the end)")
+    image_every: int = _opt(3, "steps between image grids (always at the end); 0: never")
+    eval_every: int = _opt(0, "steps between evaluation probes: objects covered, S-Acc of prior samples (and at the end); 0: never")
+    eval_images: int = _opt(64, "validation scenes of the probe")
+    eval_samples: int = _opt(64, "prior samples judged by the probe's checker (0: no S-Acc)")
+    num_workers: int = _opt(0, "DataLoader worker processes")
+    precision: str = _opt("fp32", "'fp32', 'bf16' (autocast, CPU or CUDA) or 'fp16' (CUDA only)")
+    data_size: int = _opt(64, "training scenes to generate or reuse (paper: 60,000)")
+    data_root: str|None = _opt(None, "data-set cache directory; None: $GNM_DATA_DIR or ~/.cache/gnm_nb/data")
+    data_seed: int = _opt(0, "data-set seed (kept fixed across model seeds)")
+    progress: bool = _opt(True, "progress bars")
+    init_from: str|None = _opt(None, "model file or training checkpoint to start from (fine-tuning; schedules restart at step 0)")
+    trainable: str|None = _opt(None, "comma-separated sub-networks to train, e.g. 'structdraw,bg_prior' (None: the whole model)")
+    reinit: str|None = _opt(None, "comma-separated sub-networks that start afresh instead of from init_from, e.g. 'structdraw,bg_prior'")
+    model_overrides: str = _opt("{}", """JSON of GNMConfig / ObjectiveConfig fields, e.g. '{"beta_g_steps": [4000, 12000]}'""")
+
+    def __post_init__(self):
+        super().__post_init__()
+        dataset_spec(self.dataset)
+        make_configs(self.preset, **self.overrides())
+        self.train_config()
+        if self.reinit and not self.init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
+        for k in ("eval_images", "eval_samples", "data_size"):
+            if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
+
+    def overrides(self) -> dict:
+        "The model options of `model_overrides` as a dict."
+        return parse_overrides(self.model_overrides)
+
+    def train_config(self) -> TrainConfig:
+        "The `TrainConfig` of the training loop: the fields the two share, the loop's own defaults for the rest."
+        return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig) if f.name in self.__dataclass_fields__})
 
 # %% ../nbs/80_train.ipynb #c002c
 _WEIGHT_FREE_FIELDS = ("draw_steps",)   # StructDRAW shares its weights across steps, so GNM-8 can start from GNM's weights
@@ -66,95 +121,90 @@ def reinit_nets(model, names:str|None, fresh:dict) -> list:
 
 
 # %% ../nbs/80_train.ipynb #c003
-def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-                 preset:str="cpu_mnist", # GNM preset (`gnm_nb.gnm.MODEL_PRESETS`)
-                 steps:int=3, # optimiser steps (paper: ~1.1M)
-                 batch_size:int=8, # global batch (paper: 32)
-                 lr:float=1e-4, # learning rate (paper: 1e-4)
-                 optimizer:str="rmsprop", # 'rmsprop' (paper), 'adam' or 'sgd'
-                 grad_clip:float=1.0, # max gradient norm (paper: 1.0); <= 0: no clipping
-                 device:str="auto", # 'auto', 'cpu', 'cuda', 'cuda:N'
-                 seed:int=0, # model initialisation, noise and data order
-                 out_dir:str="runs/train", # run directory
-                 resume:bool=False, # continue from the newest checkpoint in out_dir
-                 log_every:int=1, # steps between metrics records
-                 ckpt_every:int=2, # steps between checkpoints (one is always written at the end)
-                 image_every:int=3, # steps between image grids (always at the end); 0: never
-                 eval_every:int=0, # steps between evaluation probes (objects covered, S-Acc of samples; always at the end); 0: never
-                 eval_images:int=64, # validation scenes of the probe
-                 eval_samples:int=64, # prior samples the probe judges (0: no S-Acc)
-                 num_workers:int=0, # DataLoader worker processes
-                 precision:str="fp32", # 'fp32', 'bf16' or 'fp16' (CUDA)
-                 data_size:int=64, # training scenes to generate (paper: 60,000)
-                 data_root:str|None=None, # data-set cache; None: $GNM_DATA_DIR or ~/.cache/gnm_nb/data
-                 data_seed:int=0, # data-set seed (fixed across model seeds)
-                 progress:bool=True, # progress bars
-                 init_from:str|None=None, # start from the weights of this model file / training checkpoint (fine-tuning; schedules restart at step 0)
-                 trainable:str|None=None, # comma-separated sub-networks to train (e.g. 'structdraw,bg_prior'); None: all
-                 reinit:str|None=None, # comma-separated sub-networks that start afresh instead of from `init_from` (e.g. 'structdraw,bg_prior')
-                 **model_overrides, # GNMConfig / ObjectiveConfig fields
+def run_config(cfg:RunConfig|None=None, # options to start from (None: the defaults)
+               **kwargs, # RunConfig fields to change; any other name is a model option (GNMConfig / ObjectiveConfig field)
+              ) -> RunConfig:
+    "`cfg` with `kwargs` applied: run options replace fields, model options join `model_overrides`."
+    cfg = cfg or RunConfig()
+    run = {k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if k in cfg.__dataclass_fields__}
+    model = {k: v for k, v in kwargs.items() if k not in run}
+    if model: run["model_overrides"] = json.dumps(parse_overrides(run.get("model_overrides", cfg.model_overrides)) | model)
+    return cfg.replace(**run)
+
+def run_training(cfg:RunConfig|None=None, # the run's options (None: the defaults)
+                 **kwargs, # changes to `cfg`, as `run_config` applies them
                 ) -> Trainer:
-    "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
-    if reinit and not init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
-    rank, world, _ = init_distributed(device)
-    load = lambda: load_scenes(dataset, "train", root=data_root, sizes={"train": data_size}, seed=data_seed,
-                               progress=progress and rank == 0)
+    "Train GNM `cfg.preset` on the training split of `cfg.dataset`; rank 0 writes checkpoints, metrics and images into `cfg.out_dir`."
+    c = run_config(cfg, **kwargs)
+    rank, world, _ = init_distributed(c.device)
+    load = lambda: load_scenes(c.dataset, "train", root=c.data_root, sizes={"train": c.data_size}, seed=c.data_seed,
+                               progress=c.progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it
     if world > 1: dist.barrier()
     if rank != 0: data = load()
-    seed_everything(seed)
-    model = build_model(preset, **model_overrides)
-    fresh = {k: v.clone() for k, v in model.state_dict().items()} if reinit else None
-    if init_from: init_weights(model, init_from)
-    reinitialised = reinit_nets(model, reinit, fresh)
-    trained = freeze_nets(model, trainable)
+    seed_everything(c.seed)
+    model = build_model(c.preset, **c.overrides())
+    fresh = {k: v.clone() for k, v in model.state_dict().items()} if c.reinit else None
+    if c.init_from: init_weights(model, c.init_from)
+    reinitialised = reinit_nets(model, c.reinit, fresh)
+    trained = freeze_nets(model, c.trainable)
     if data[0].shape[0] != model.cfg.img_channels:
-        raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
+        raise ValueError(f"data set {c.dataset!r} has {data[0].shape[0]}-channel images but preset {c.preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
-                      out_dir=str(out_dir), resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
-                      num_workers=num_workers, precision=precision, progress=progress)
     probe = None
-    if eval_every and rank == 0:
+    if c.eval_every and rank == 0:
         from gnm_nb.evaluate import training_probe
-        probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
-    trainer = Trainer(model, data, cfg, data_config={"dataset": dataset, "data_size": data_size, "data_seed": data_seed,
-                                                     "identity": data.manifest["identity"], "init_from": init_from and str(init_from),
-                                                     "trainable": trained,
-                                                     **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
+        probe = training_probe(c.dataset, c.eval_images, c.eval_samples, data_seed=c.data_seed)
+    trainer = Trainer(model, data, c.train_config(), data_config={"dataset": c.dataset, "data_size": c.data_size, "data_seed": c.data_seed,
+                                                                  "identity": data.manifest["identity"], "init_from": c.init_from,
+                                                                  "trainable": trained,
+                                                                  **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
     trainer.fit()
     return trainer
 
+# %% ../nbs/80_train.ipynb #c003b
+def parameters_cell_problems(source:str, # the code of a papermill parameters cell
+                             nbs_relative=("out_dir",), # fields whose cell default is the RunConfig default seen from nbs/ ('../' + default)
+                            ) -> list:
+    "How a papermill parameters cell differs from `RunConfig` (missing or unknown names, other annotations or defaults); [] when they agree."
+    cell = {n.target.id: n for n in ast.parse(source).body if isinstance(n, ast.AnnAssign)}
+    hints, problems = typing.get_type_hints(RunConfig), []
+    for f in fields(RunConfig):
+        if f.name not in cell: problems.append(f"{f.name}: missing from the cell"); continue
+        tp = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
+        anno, value = ast.unparse(cell[f.name].annotation), ast.literal_eval(cell[f.name].value)
+        want = "../" + f.default if f.name in nbs_relative else f.default
+        if anno != tp[0].__name__: problems.append(f"{f.name}: annotated {anno}, RunConfig has {tp[0].__name__}")
+        if value != want or type(value) is not type(want): problems.append(f"{f.name}: default {value!r}, RunConfig has {want!r}")
+    problems += [f"{k}: not a RunConfig field" for k in cell if k not in RunConfig.__dataclass_fields__]
+    return problems
+
 # %% ../nbs/80_train.ipynb #c014
-@call_parse
-def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-         preset:str="cpu_mnist", # GNM preset (gnm_nb.gnm.MODEL_PRESETS)
-         steps:int=3, # optimiser steps (paper: ~1.1M)
-         batch_size:int=8, # global batch (paper: 32)
-         lr:float=1e-4, # learning rate
-         optimizer:str="rmsprop", # 'rmsprop', 'adam' or 'sgd'
-         grad_clip:float=1.0, # max gradient norm; <= 0: no clipping
-         device:str="auto", # 'auto', 'cpu', 'cuda'
-         seed:int=0, # model initialisation, noise and data order
-         out_dir:str="runs/train", # run directory
-         resume:bool_arg=False, # continue from the newest checkpoint in out_dir
-         log_every:int=1, # steps between metrics records
-         ckpt_every:int=2, # steps between checkpoints
-         image_every:int=3, # steps between image grids; 0: never
-         eval_every:int=0, # steps between evaluation probes; 0: never
-         eval_images:int=64, # validation scenes of the probe
-         eval_samples:int=64, # prior samples judged by the probe
-         num_workers:int=0, # DataLoader worker processes
-         precision:str="fp32", # 'fp32', 'bf16' or 'fp16'
-         data_size:int=64, # training scenes
-         data_root:str=None, # data-set cache directory
-         data_seed:int=0, # data-set seed
-         init_from:str=None, # model file or training checkpoint to start from (fine-tuning)
-         trainable:str=None, # comma-separated sub-networks to train (default: all)
-         reinit:str=None, # comma-separated sub-networks that start afresh instead of from init_from
-         model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
-        ):
-    "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
-    kw = dict(locals()); kw.update(parse_overrides(kw.pop("model_overrides")))
-    run_training(**kw)
+def _truth(text:str) -> bool:
+    "A command-line truth value: true/false, yes/no, 1/0 (any case)."
+    t = str(text).strip().lower()
+    if t in ("true", "yes", "1"): return True
+    if t in ("false", "no", "0"): return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+def cli_parser() -> argparse.ArgumentParser:
+    "Parser of `python -m gnm_nb.train`: one flag per `RunConfig` field, with its type, default and help."
+    p = argparse.ArgumentParser(prog="python -m gnm_nb.train", description="Train GNM (also the `torchrun -m gnm_nb.train` entry point).")
+    hints = typing.get_type_hints(RunConfig)
+    for f in fields(RunConfig):
+        tp = ([a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]])[0]
+        kw = dict(type=_truth, nargs="?", const=True, metavar="BOOL") if tp is bool else dict(type=tp)
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=f.default, help=f.metadata["help"], **kw)
+    return p
+
+def main(argv:list|None=None) -> Trainer:
+    "Entry point of `python -m gnm_nb.train` and `torchrun -m gnm_nb.train`."
+    p = cli_parser()
+    try: cfg = RunConfig(**vars(p.parse_args(argv)))
+    except (TypeError, ValueError, KeyError) as e: p.error(str(e))
+    trainer = run_training(cfg)
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    return trainer
+
+# %% ../nbs/80_train.ipynb #c014b
+if __name__ == "__main__" and "__file__" in globals() and Path(globals()["__file__"]).stem == "train": main()
