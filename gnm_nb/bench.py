@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 import gnm_nb
-from .core import Config, get_device, seed_everything, count_parameters, atomic_write_text
+from .core import Config, get_device, seed_everything, count_parameters, atomic_write_text, machine_info
 from .gnm import build_model, MODEL_PRESETS, GNM
 
 # %% auto #0
 __all__ = ['MODES', 'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
-           'results_table', 'machine_info', 'run_bench', 'configs_from_args', 'main', 'reference_copy',
-           'loss_and_grads']
+           'results_table', 'run_bench', 'configs_from_args', 'main', 'reference_copy', 'loss_and_grads']
 
 # %% ../nbs/21_bench.ipynb #c005
 MODES = ("train", "generate", "ll")
@@ -182,14 +181,6 @@ def results_table(results:list) -> str:
             f"{r['median_s']:.3f} | {r['min_s']:.3f} | {r['max_s']:.3f} | {r['images_per_s']:.1f} | {r['peak_rss_mb']:.0f} | "
             f"{r['load_start']:.1f}→{r['load_end']:.1f} |" for r in results]
     return "\n".join([head] + rows)
-
-def machine_info() -> dict:
-    "CPU, core count, platform and library versions (stored with the results)."
-    cpu = ""
-    try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration): cpu = platform.processor()
-    return dict(cpu=cpu, cores=os.cpu_count(), platform=platform.platform(), python=platform.python_version(), torch=torch.__version__,
-                cpu_capability=torch.backends.cpu.get_cpu_capability(), cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 
 def run_bench(configs:list, # BenchConfigs, each run in its own process
               json_path:str|Path|None=None, # write {"machine": ..., "results": [...]} here

@@ -6,7 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import dataclasses, hashlib, io, json, os, random, tempfile, typing
+import dataclasses, hashlib, io, json, os, platform, random, tempfile, typing
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
@@ -17,7 +17,7 @@ import torch
 # %% auto #0
 __all__ = ['CKPT_MAGIC', 'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'Config', 'atomic_write',
            'atomic_write_bytes', 'atomic_write_text', 'CheckpointError', 'save_checkpoint', 'load_checkpoint',
-           'count_parameters', 'in_test']
+           'count_parameters', 'in_test', 'json_default', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #c005
 def get_device(device:str|torch.device="auto", # "auto", "cpu", "cuda", "cuda:N" or "mps"
@@ -236,3 +236,20 @@ def count_parameters(module:torch.nn.Module, trainable_only:bool=True) -> int:
 def in_test() -> bool:
     "True while running under `nbdev-test` (which sets `IN_TEST`), so notebooks can pick tiny sizes."
     return bool(os.environ.get("IN_TEST"))
+
+def json_default(o):
+    "The `default=` of `json.dumps` for what our results and annotations hold: numpy scalars and arrays, paths."
+    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, Path): return str(o)
+    raise TypeError(f"a value of type {type(o).__name__} is not JSON-serialisable")
+
+def machine_info() -> dict:
+    "What this process runs on: platform, CPU model and count, Python, torch, the CPU's vector extensions, the GPU."
+    cpu = ""
+    try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration): pass
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpu": cpu or platform.processor(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 from tqdm import tqdm
-from .core import atomic_write_text
+from .core import atomic_write_text, json_default
 
 # %% auto #0
 __all__ = ['SPLITS', 'PAPER_SIZES', 'DATASET_FORMAT', 'DATASETS', 'DatasetError', 'DatasetSpec', 'dataset_spec', 'get_generator',
@@ -122,14 +122,9 @@ def split_seed(seed:int, # data-set seed
     return int(np.random.SeedSequence([int(seed), 0x474E4D, code]).generate_state(1, np.uint64)[0] >> 1)
 
 # %% ../nbs/04_datasets.ipynb #c016
-def _jsonable(o):
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, np.generic): return o.item()
-    raise TypeError(f"annotation value of type {type(o).__name__} is not JSON-serialisable")
-
 def annot_to_json(annot:dict) -> str:
     "One annotation dict as a compact JSON line (no newline)."
-    return json.dumps(annot, default=_jsonable, separators=(",", ":"))
+    return json.dumps(annot, default=json_default, separators=(",", ":"))
 
 def annot_from_json(line:str|bytes) -> dict:
     "Inverse of `annot_to_json`: boxes (and frame_boxes, where present) -> float32 [k, 4], labels -> int64 [k]."

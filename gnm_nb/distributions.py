@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['validation', 'kl_normal', 'kl_bernoulli', 'kl_bernoulli_prob', 'normal_log_prob', 'bernoulli_log_prob',
-           'relaxed_bernoulli_sample', 'relaxed_bernoulli_log_prob', 'log_mean_exp', 'importance_log_likelihood']
+           'normal_rsample', 'relaxed_bernoulli_sample', 'relaxed_bernoulli_log_prob', 'log_mean_exp',
+           'importance_log_likelihood']
 
 # %% ../nbs/14_distributions.ipynb #c006
 _VALIDATE = [True]
@@ -80,6 +81,13 @@ def bernoulli_log_prob(x:torch.Tensor, # value in [0, 1] (0/1, or a relaxed samp
                       ) -> torch.Tensor:
     "Elementwise x·log σ(logit) + (1−x)·log σ(−logit)."
     return x * F.logsigmoid(logit) + (1 - x) * F.logsigmoid(-logit)
+
+# %% ../nbs/14_distributions.ipynb #c016b
+def normal_rsample(mu:torch.Tensor, # mean
+                   std:torch.Tensor, # std (broadcasts to `mu`)
+                  ) -> torch.Tensor:
+    "Reparameterised sample of N(mu, std²): mu + std·ε with ε ~ N(0, 1) of `mu`'s shape."
+    return mu + std * torch.randn_like(mu)
 
 # %% ../nbs/14_distributions.ipynb #c018
 def relaxed_bernoulli_sample(logit:torch.Tensor, # logits of the Bernoulli

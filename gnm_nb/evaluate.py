@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
-from .core import atomic_write_text, seed_everything, get_device
+from .core import atomic_write_text, seed_everything, get_device, json_default
+from .mnist_scenes import box_centres
 from .metrics_mnist import structure_accuracy, check_scenes, MNIST_DATASETS, JUNK
 from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
@@ -84,10 +85,6 @@ N_STRUCTURE_CLASSES = {"mnist4": 7, "mnist10": 24, "mnist4_10": 31, "arrow": 18}
 MNIST10_GROUPS = ((0, 1), (2, 3, 4), (5, 6, 7), (8, 9))
 _QUADRANTS = ("TL", "TR", "BL", "BR")
 
-def _centres(rec:dict) -> np.ndarray:
-    b = np.asarray(rec["boxes"], np.float64).reshape(-1, 4)
-    return (b[:, :2] + b[:, 2:]) / 2
-
 def structure_class(rec:dict, # one record of `check_scenes`
                     dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
                     size:int=128) -> str|None:
@@ -97,7 +94,7 @@ def structure_class(rec:dict, # one record of `check_scenes`
     if dataset == "arrow": return "shapes " + "-".join(str(int(s)) for s in rec["shapes"])
     labels = [int(l) for l in rec["labels"]]
     if len(labels) == 4: return f"n={min(labels)}"
-    c = _centres(rec)
+    c = box_centres(rec["boxes"])
     quad = [c[[labels.index(d) for d in g]].mean(0) for g in MNIST10_GROUPS]
     return "groups " + " ".join(_QUADRANTS[2 * int(y >= size / 2) + int(x >= size / 2)] for x, y in quad)
 
@@ -107,7 +104,7 @@ def layout_spread(recs:list, # records of `check_scenes`
     if dataset not in MNIST_DATASETS: return None
     groups = {}   # MNIST-4-10: four-digit and ten-digit scenes are spread separately, then weighted by their counts
     for r in recs:
-        if r["outcome"] == "valid": groups.setdefault(len(r["labels"]), []).append(_centres(r)[np.argsort(r["labels"], kind="stable")].ravel())
+        if r["outcome"] == "valid": groups.setdefault(len(r["labels"]), []).append(box_centres(r["boxes"])[np.argsort(r["labels"], kind="stable")].ravel())
     groups = [np.stack(v) for v in groups.values() if len(v) >= 2]
     if not groups: return None
     return float(sum(len(v) * v.std(0, ddof=1).mean() for v in groups) / sum(len(v) for v in groups))
@@ -232,20 +229,13 @@ def results_rows(res:dict) -> list:
         if "zwhat_acc" in r: row("zwhat_acc", r["zwhat_acc"], n=r["zwhat_probe"]["n_test"], **{k: v for k, v in r["zwhat_probe"].items() if k != "n_test"})
     return rows
 
-def _jsonable(o):
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return float(o)
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, Path): return str(o)
-    raise TypeError(f"cannot write {type(o).__name__} to JSON")
-
 def write_results(res:dict, # from `evaluate`
                   out_path:str|Path, # the JSON file; the CSV gets the same name with suffix .csv
                  ) -> tuple:
     "Write `res` as JSON and as CSV rows, each atomically; return both paths."
     out_path = Path(out_path)
     if out_path.suffix != ".json": raise ValueError(f"out_path must end in .json, got {out_path.name}")
-    atomic_write_text(out_path, json.dumps(res, indent=1, default=_jsonable) + "\n")
+    atomic_write_text(out_path, json.dumps(res, indent=1, default=json_default) + "\n")
     buf = io.StringIO(); rows = results_rows(res)
     w = csv.DictWriter(buf, fieldnames=["dataset", "metric", "value", "ci_low", "ci_high", "std", "n", "settings"], lineterminator="\n")
     w.writeheader(); w.writerows(rows)
@@ -292,8 +282,8 @@ def render_zs_mode(model, # a GNM (`gnm_nb.gnm.GNM`)
     "Images [N, C, H, W] in [0, 1] (CPU) rendered from the mode of p(z^s|z^g) (and of p(z^b|z^g)) for given z^g."
     out = []
     for i in range(0, len(z_g), batch):
-        prior, bg = model._prior_from_zg(model.nets["structdraw"](z_g=z_g[i:i + batch]))
-        z_s, z_bg = model._draw_zs(prior, bg, mode=True)
+        prior, bg = model.prior_from_zg(model.nets["structdraw"](z_g=z_g[i:i + batch]))
+        z_s, z_bg = model.draw_zs(prior, bg, mode=True)
         out.append(model.render(z_s, z_bg).float().clamp(0, 1).cpu())
     return torch.cat(out)
 
@@ -364,11 +354,10 @@ def digit_identity_errors(model, # has `reconstruct(x)` (a GNM)
     x, annots = real_scenes(dataset, n, "test", data_seed)
     dev = model_device(model)
     rec = torch.cat([model.reconstruct(x[i:i + batch].to(dev)).detach().float().clamp(0, 1).cpu() for i in range(0, n, batch)])
-    centre = lambda b: (b[:, :2] + b[:, 2:]) / 2
     changed = missed = total = 0
     for a, r in zip(annots, check_scenes(rec, dataset)):
-        gt = centre(np.asarray(a["boxes"], np.float64).reshape(-1, 4))
-        found = centre(np.asarray(r["boxes"], np.float64).reshape(-1, 4))
+        gt = box_centres(a["boxes"])
+        found = box_centres(r["boxes"])
         read = np.asarray(r["probs"]).reshape(len(found), -1)[:, :JUNK].argmax(1) if len(found) else np.zeros(0, int)
         for c, label in zip(gt, a["labels"]):
             total += 1
@@ -405,7 +394,7 @@ def main(argv:list|None=None) -> dict:
     res = evaluate(model, a.dataset, a.out, n_samples=a.n_samples, ll_images=a.ll_images, ll_k=a.ll_k, ap_images=a.ap_images,
                    probe_train_images=a.probe_train_images, dsteps_images=a.dsteps_images, seeds=a.seeds, metrics=a.metrics,
                    batch=a.batch, info={"checkpoint": str(a.checkpoint)}, temperatures=a.temperatures)
-    print(json.dumps({k: res[k] for k in ("s_acc", "ll") if k in res} | ({"d_steps": res["d_steps"]["mean"]} if "d_steps" in res else {}), default=_jsonable))
+    print(json.dumps({k: res[k] for k in ("s_acc", "ll") if k in res} | ({"d_steps": res["d_steps"]["mean"]} if "d_steps" in res else {}), default=json_default))
     return res
 
 # %% ../nbs/34_evaluate.ipynb #c020

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .core import Config, count_parameters
 from .config import GNMConfig
 from .distributions import (kl_normal, kl_bernoulli, normal_log_prob, bernoulli_log_prob, relaxed_bernoulli_sample,
-                            importance_log_likelihood, validation)
+                                  normal_rsample, importance_log_likelihood, validation)
 from .rendering import where_to_box, flatten_cells, boxes_in_pixels, composite
 from .schedule import ObjectiveConfig, Schedule, aux_kl_terms, aux_kl_bg
 from .background import build_gnm_networks
@@ -52,8 +52,6 @@ def make_configs(preset:str, # a key of `MODEL_PRESETS`
             ObjectiveConfig.preset(obj, **{k: v for k, v in overrides.items() if k in o_fields}))
 
 # %% ../nbs/19_gnm.ipynb #c008
-def _rsample(mu, std): return mu + std * torch.randn_like(mu)
-
 class GNM(nn.Module):
     "Generative Neurosymbolic Machine: networks of `cfg`, objective and curriculum of `objective`."
     def __init__(self, cfg:GNMConfig, objective:ObjectiveConfig|None=None, preset:str|None=None):
@@ -130,8 +128,8 @@ def _balanced_kl_g(sd:dict, kl_g:torch.Tensor, a:float) -> torch.Tensor:
 @patch
 def _posterior_sample(self:GNM, post:dict, tau:float) -> dict:
     "Reparameterised sample of z^s from q: relaxed Bernoulli presence, Normal where/depth/what."
-    return dict(pres=relaxed_bernoulli_sample(post["pres_logit"], tau), where=_rsample(post["where_mu"], post["where_std"]),
-                depth=_rsample(post["depth_mu"], post["depth_std"]), what=_rsample(post["what_mu"], post["what_std"]))
+    return dict(pres=relaxed_bernoulli_sample(post["pres_logit"], tau), where=normal_rsample(post["where_mu"], post["where_std"]),
+                depth=normal_rsample(post["depth_mu"], post["depth_std"]), what=normal_rsample(post["what_mu"], post["what_std"]))
 
 @patch
 def _check_images(self:GNM, x):
@@ -163,7 +161,7 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
     if self.cfg.background:
         bq_mu, bq_std = n["bg_encoder"](fx)
         bp_mu, bp_std = n["bg_prior"](sd["z_g"])
-        z_bg = _rsample(bq_mu, bq_std)
+        z_bg = normal_rsample(bq_mu, bq_std)
         t["kl_bg"] = _sum_cells(kl_normal(bq_mu, bq_std, bp_mu, bp_std))
         t["aux_bg"] = aux_kl_bg(bq_mu, bq_std, self.objective)
     else: t["kl_bg"] = t["aux_bg"] = x.new_zeros(x.shape[0])
@@ -217,7 +215,9 @@ def reconstruct(self:GNM, x:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/19_gnm.ipynb #c020
 @patch
-def _prior_from_zg(self:GNM, sd:dict) -> tuple:
+def prior_from_zg(self:GNM, sd:dict, # StructDRAW's output for given or sampled z^g (needs 'f', and 'z_g' for a background)
+                 ) -> tuple:
+    "The prior p(z^s|z^g) (the z^s head on StructDRAW's canvas f) and, for background models, (mean, std) of p(z^b|z^g), else None."
     prior = self.nets["zs_head"](sd["f"])
     bg = self.nets["bg_prior"](sd["z_g"]) if self.cfg.background else None
     return prior, bg
@@ -230,19 +230,23 @@ def sample(self:GNM, n:int, # number of images
           ) -> dict:
     "Unconditional samples: images [n, C, H, W], z_g, z_s, z_bg."
     sd = self.nets["structdraw"](n=n, temperature=temperature)
-    prior, bg = self._prior_from_zg(sd)
-    z_s, z_bg = self._draw_zs(prior, bg, mode)
+    prior, bg = self.prior_from_zg(sd)
+    z_s, z_bg = self.draw_zs(prior, bg, mode)
     return dict(images=self.decode(z_s, z_bg)["image"], z_g=sd["z_g"], z_s=z_s, z_bg=z_bg)
 
 @patch
-def _draw_zs(self:GNM, prior:dict, bg, mode:bool) -> tuple:
+def draw_zs(self:GNM, prior:dict, # p(z^s|z^g) as `prior_from_zg` returns it
+            bg:tuple|None, # (mean, std) of p(z^b|z^g), or None
+            mode:bool, # True: the mode (presence = logit > 0, means); False: a random draw
+           ) -> tuple:
+    "(z_s, z_bg) from the priors of `prior_from_zg`: their mode, or one draw."
     if mode:
         z_s = dict(pres=(prior["pres_logit"] > 0).to(prior["where_mu"].dtype), where=prior["where_mu"],
                    depth=prior["depth_mu"], what=prior["what_mu"])
         return z_s, (bg[0] if bg is not None else None)
-    z_s = dict(pres=torch.bernoulli(torch.sigmoid(prior["pres_logit"])), where=_rsample(prior["where_mu"], prior["where_std"]),
-               depth=_rsample(prior["depth_mu"], prior["depth_std"]), what=_rsample(prior["what_mu"], prior["what_std"]))
-    return z_s, (_rsample(*bg) if bg is not None else None)
+    z_s = dict(pres=torch.bernoulli(torch.sigmoid(prior["pres_logit"])), where=normal_rsample(prior["where_mu"], prior["where_std"]),
+               depth=normal_rsample(prior["depth_mu"], prior["depth_std"]), what=normal_rsample(prior["what_mu"], prior["what_std"]))
+    return z_s, (normal_rsample(*bg) if bg is not None else None)
 
 @patch
 @torch.no_grad()
@@ -252,11 +256,11 @@ def resample_zs(self:GNM, z_g:torch.Tensor, # [B, L, z_g_dim] global latents (in
     "Images [B, k, C, H, W]: z^g fixed, z^s (and z^b) drawn k times from p(·|z^g) (supp. Figs. 5-6)."
     if not isinstance(k, int) or k < 1: raise ValueError(f"k must be a positive int, got {k!r}")
     sd = self.nets["structdraw"](z_g=z_g)
-    prior, bg = self._prior_from_zg(sd)
+    prior, bg = self.prior_from_zg(sd)
     rep = lambda t: t.repeat_interleave(k, 0)
     prior = {key: rep(v) for key, v in prior.items()}
     bg = tuple(rep(v) for v in bg) if bg is not None else None
-    z_s, z_bg = self._draw_zs(prior, bg, mode=False)
+    z_s, z_bg = self.draw_zs(prior, bg, mode=False)
     img = self.decode(z_s, z_bg)["image"]
     return img.view(z_g.shape[0], k, *img.shape[1:])
 
@@ -274,13 +278,13 @@ def _log_weight(self:GNM, x:torch.Tensor, fx:torch.Tensor|None=None) -> torch.Te
     lw = lw + _sum_cells(bernoulli_log_prob(pres, prior["pres_logit"]) - bernoulli_log_prob(pres, post["pres_logit"]))
     z_s = dict(pres=pres)
     for k in ("where", "depth", "what"):
-        z = _rsample(post[f"{k}_mu"], post[f"{k}_std"])
+        z = normal_rsample(post[f"{k}_mu"], post[f"{k}_std"])
         lw = lw + _sum_cells(normal_log_prob(z, prior[f"{k}_mu"], prior[f"{k}_std"]) - normal_log_prob(z, post[f"{k}_mu"], post[f"{k}_std"]))
         z_s[k] = z
     z_bg = None
     if self.cfg.background:
         (q_mu, q_std), (p_mu, p_std) = n["bg_encoder"](fx), n["bg_prior"](sd["z_g"])
-        z_bg = _rsample(q_mu, q_std)
+        z_bg = normal_rsample(q_mu, q_std)
         lw = lw + _sum_cells(normal_log_prob(z_bg, p_mu, p_std) - normal_log_prob(z_bg, q_mu, q_std))
     return lw + _sum_cells(normal_log_prob(x, self.decode(z_s, z_bg)["image"], self.cfg.likelihood_sigma))
 

@@ -13,8 +13,8 @@ from .digits import glyph_bank, GlyphPool
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'CORNERS', 'DIGIT_GROUPS', 'MNIST4_VIOLATIONS', 'MNIST10_VIOLATIONS', 'MnistScenesConfig',
-           'min_image_size', 'make_mnist4', 'make_mnist10', 'make_mnist4_10', 'show_scenes', 'mnist4_rule_holds',
-           'mnist10_rule_holds', 'mnist4_10_rule_holds']
+           'min_image_size', 'make_mnist4', 'make_mnist10', 'make_mnist4_10', 'show_scenes', 'box_centres',
+           'mnist4_rule_holds', 'mnist10_rule_holds', 'mnist4_10_rule_holds']
 
 # %% ../nbs/02_mnist_scenes.ipynb #c007
 GENERATOR_VERSION = "mnist_scenes-2"  # bump whenever the images or annotations produced for a given (params, seed, index) change (2: frame_boxes)
@@ -326,9 +326,10 @@ def _check_render(image:np.ndarray, annot:dict, pool:GlyphPool):
     assert not rest.any(), "ink outside the annotated boxes"
 
 # %% ../nbs/02_mnist_scenes.ipynb #c033
-def _centres(annot:dict) -> np.ndarray:
-    b = np.asarray(annot["boxes"], dtype=np.float64).reshape(-1, 4)
-    return np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], axis=1)
+def box_centres(boxes) -> np.ndarray:
+    "Centres [k, 2] (x, y) of `k` boxes (x0, y0, x1, y1), as float64."
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return (b[:, :2] + b[:, 2:]) / 2
 
 def mnist4_rule_holds(annot:dict, # needs 'boxes' and 'labels'
                       tol:float=2.0, # px: how far centres may be off a common row/column
@@ -339,7 +340,7 @@ def mnist4_rule_holds(annot:dict, # needs 'boxes' and 'labels'
     if len(labels) != 4 or len(set(labels)) != 4: return False
     n = min(labels)
     if sorted(labels) != [n, n + 1, n + 2, n + 3] or n + 3 > 9: return False
-    c = dict(zip(labels, _centres(annot)))
+    c = dict(zip(labels, box_centres(annot["boxes"])))
     (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = c[n], c[n + 1], c[n + 2], c[n + 3]
     aligned = abs(tly - try_) <= tol and abs(bly - bry) <= tol and abs(tlx - blx) <= tol and abs(trx - brx) <= tol
     oriented = min(trx - tlx, brx - blx, bly - tly, bry - try_) >= min_side
@@ -352,7 +353,7 @@ def mnist10_rule_holds(annot:dict, # needs 'boxes' and 'labels'
     labels = [int(l) for l in annot["labels"]]
     if sorted(labels) != list(range(10)): return False
     half = image_size / 2
-    quadrant = {l: (int(cx >= half), int(cy >= half)) for l, (cx, cy) in zip(labels, _centres(annot))}
+    quadrant = {l: (int(cx >= half), int(cy >= half)) for l, (cx, cy) in zip(labels, box_centres(annot["boxes"]))}
     group_quadrants = []
     for grp in DIGIT_GROUPS:
         qs = {quadrant[d] for d in grp}

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse, csv, io, json, os, platform
 from pathlib import Path
 import torch
-from .core import atomic_write_text, count_parameters, load_checkpoint
+from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info
 from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
 from .gnm import load_model, save_model
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'temperature_rows', 'machine_info', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
+           'temperature_rows', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
 
 # %% ../nbs/35_release.ipynb #c005
 def wall_time(records:list) -> float:
@@ -89,11 +89,6 @@ def temperature_rows(m:dict) -> list:
     return [(1.0, one)] + sorted(((float(t), r) for t, r in m.get("s_acc_temperature", {}).items()), key=lambda p: -p[0])
 
 # %% ../nbs/35_release.ipynb #c016
-def machine_info() -> dict:
-    "What the model was trained on, as far as this process can tell (the card's 'machine')."
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-
 def _run_of(p:Path) -> Path|None:
     "The run directory of a training checkpoint (`<run>/checkpoints/step_N.pt` next to `<run>/metrics.jsonl`), else None."
     run = p.parent.parent

@@ -12,6 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 from .config import GNMConfig
 from .blocks import MLP, ConvLSTMCell
+from .distributions import normal_rsample
 
 # %% auto #0
 __all__ = ['StructDRAW']
@@ -35,10 +36,6 @@ def _gaussian_params(net:nn.Module, h:torch.Tensor) -> tuple:
     "Mean and softplus std of a diagonal Gaussian from an MLP on the flattened state `h`."
     mu, raw = net(h.flatten(1)).chunk(2, -1)
     return mu, F.softplus(raw)
-
-def _rsample(mu:torch.Tensor, std:torch.Tensor) -> torch.Tensor:
-    "Reparameterised sample of N(mu, std²)."
-    return mu + std * torch.randn_like(mu)
 
 # %% ../nbs/13_structdraw.ipynb #c009
 def _check_fx(self:StructDRAW, fx:torch.Tensor):
@@ -92,8 +89,8 @@ def _structdraw_forward(self:StructDRAW,
             q_mu, q_std = _gaussian_params(self.post_net, h_enc)
             out["post_mu"].append(q_mu); out["post_std"].append(q_std)
         if z_g is not None: z = z_g[:, l]
-        elif use_enc: z = _rsample(q_mu, q_std)
-        else: z = _rsample(p_mu, temperature * p_std)
+        elif use_enc: z = normal_rsample(q_mu, q_std)
+        else: z = normal_rsample(p_mu, temperature * p_std)
         d = self.g_decoder(z).view(B, -1, G, G)
         h_dec, c_dec = self.dec_rnn(torch.cat([d, f], 1), (h_dec, c_dec))
         f = f + self.canvas(h_dec)

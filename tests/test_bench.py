@@ -17,7 +17,7 @@ def test_bench_cli_writes_json(tmp_path):
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"benchmark failed (exit {r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
     js = json.loads(out.read_text())
-    assert set(js) == {"machine", "results"} and js["machine"]["cores"] >= 1 and js["machine"]["torch"]
+    assert set(js) == {"machine", "results"} and js["machine"]["cpus"] >= 1 and js["machine"]["torch"]
     assert [(res["mode"], res["batch"], res["threads"]) for res in js["results"]] == [("train", 2, 1), ("generate", 2, 1)]
     for res in js["results"]:
         missing = [f for f in FIELDS if f not in res]

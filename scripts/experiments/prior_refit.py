@@ -15,7 +15,8 @@ from gnm_nb.distributions import kl_normal
 from gnm_nb.evaluate import real_scenes, sample_images
 from gnm_nb.gnm import load_model
 from gnm_nb.metrics_mnist import check_scenes
-from gnm_nb.structdraw import _gaussian_params, _rsample
+from gnm_nb.structdraw import _gaussian_params
+from gnm_nb.distributions import normal_rsample as _rsample
 
 @torch.no_grad()
 def posterior_states(model, x, batch=50):
