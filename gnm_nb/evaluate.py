@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from .core import atomic_write_text, seed_everything, get_device, json_default
 from .mnist_scenes import box_centres
-from .metrics_mnist import structure_accuracy, check_scenes, MNIST_DATASETS, JUNK
+from .metrics_mnist import MNIST_DATASETS, JUNK
+from .s_acc import structure_accuracy, check_scenes
 from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 

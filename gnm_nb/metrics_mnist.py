@@ -1,4 +1,4 @@
-"""Find the digits of a 128×128 image (ink blobs), read them with a small CNN trained on our generator's ground truth, and decide whether the scene follows the MNIST-4, MNIST-10 or MNIST-4-10 rule; plus the S-Acc metric with a bootstrap confidence interval.
+"""Find the digits of a 128×128 image (ink blobs), read them with a small CNN trained on our generator's ground truth, and decide whether the scene follows the MNIST-4, MNIST-10 or MNIST-4-10 rule. The S-Acc metric built on it (and on the Arrow room's checker) is `31a_s_acc`.
 
 Docs: https://gnm-nb.github.io/gnm_nb/mnist_checker.html.md"""
 
@@ -22,8 +22,7 @@ from .mnist_scenes import make_mnist4, make_mnist10, make_mnist4_10, mnist4_rule
 __all__ = ['JUNK', 'CHECKER_VERSION', 'MNIST_DATASETS', 'VALIDATION_SEEDS', 'MnistCheckerConfig', 'find_digit_blobs',
            'crop_blobs', 'DigitReader', 'ReaderEnsemble', 'blob_training_crops', 'gaussian_blur', 'augment_crops',
            'junk_crops', 'train_digit_reader', 'asset_path', 'mnist_checker_path', 'train_mnist_checker',
-           'load_mnist_checker', 'judge_mnist_scene', 'check_mnist_scenes', 'validate_mnist_checker', 'bootstrap_ci',
-           'check_scenes', 'checker_name', 'structure_accuracy']
+           'load_mnist_checker', 'judge_mnist_scene', 'check_mnist_scenes', 'validate_mnist_checker']
 
 # %% ../nbs/30_mnist_checker.ipynb #c005
 @dataclass(frozen=True)
@@ -383,41 +382,3 @@ def validate_mnist_checker(dataset:str, # "mnist4", "mnist10" or "mnist4_10"
             "reject_rate_real": np.mean([r["outcome"] == "reject" for r in rr]),
             "digit_accuracy": hits / max(tot, 1), "n_digits": tot,
             "valid_rate_by_violation": {k: float(np.mean(v)) for k, v in sorted(viol.items())}}
-
-# %% ../nbs/30_mnist_checker.ipynb #c043
-def bootstrap_ci(values, # per-image 0/1 (or any numbers)
-                 n_boot:int=2000, level:float=0.95, seed:int=0) -> tuple:
-    "Percentile bootstrap interval of the mean of `values`."
-    v = np.asarray(values, dtype=np.float64)
-    if v.size == 0: raise ValueError("bootstrap_ci of an empty sample")
-    means = v[np.random.default_rng(seed).integers(0, len(v), (n_boot, len(v)))].mean(1)
-    a = (1 - level) / 2
-    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
-
-def check_scenes(images, dataset:str) -> list:
-    "Outcome record per image from the checker of `dataset` ('mnist4', 'mnist10', 'mnist4_10' or 'arrow')."
-    if dataset in MNIST_DATASETS: return check_mnist_scenes(images, dataset)
-    if dataset == "arrow":
-        from gnm_nb.metrics_arrow import check_arrow_scenes
-        return check_arrow_scenes(images)
-    raise ValueError(f"unknown data set {dataset!r}; expected one of {MNIST_DATASETS + ('arrow',)}")
-
-def checker_name(dataset:str) -> str:
-    "Name and version of the checker that judges `dataset` (Arrow: reader weights and decision constants)."
-    if dataset == "arrow":
-        from gnm_nb.metrics_arrow import ARROW_CHECKER_VERSION, ARROW_DECISION
-        return f"arrow-v{ARROW_CHECKER_VERSION}-decision-{ARROW_DECISION}"
-    return f"{dataset}-v{CHECKER_VERSION}"
-
-def structure_accuracy(images, # float [N, C, 128, 128] in [0, 1]: the model's samples
-                       dataset:str, # "mnist4", "mnist10", "mnist4_10" or "arrow"
-                       n_boot:int=2000, seed:int=0,
-                       records:list|None=None, # `check_scenes(images, dataset)` if already computed (then `images` is not read)
-                      ) -> dict:
-    "S-Acc: fraction of images whose scene follows the data set's rule, with a bootstrap 95% CI."
-    recs = check_scenes(images, dataset) if records is None else records
-    if not len(recs): raise ValueError("structure_accuracy of no images")
-    ok = np.array([r["outcome"] == "valid" for r in recs], np.float64)
-    lo, hi = bootstrap_ci(ok, n_boot, 0.95, seed)
-    return {"s_acc": float(ok.mean()), "n": len(ok), "ci_low": lo, "ci_high": hi,
-            "n_rejected": int(sum(r["outcome"] == "reject" for r in recs)), "dataset": dataset, "checker": checker_name(dataset)}

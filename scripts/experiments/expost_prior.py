@@ -16,7 +16,7 @@ from sklearn.mixture import GaussianMixture
 from gnm_nb.core import seed_everything
 from gnm_nb.evaluate import real_scenes, render_zs_mode, sample_images
 from gnm_nb.gnm import load_model
-from gnm_nb.metrics_mnist import structure_accuracy
+from gnm_nb.s_acc import structure_accuracy
 
 @torch.no_grad()
 def posterior_zg(model, x, batch=100):

@@ -14,7 +14,7 @@ from gnm_nb.core import seed_everything
 from gnm_nb.distributions import kl_normal
 from gnm_nb.evaluate import real_scenes, sample_images
 from gnm_nb.gnm import load_model
-from gnm_nb.metrics_mnist import check_scenes
+from gnm_nb.s_acc import check_scenes
 from gnm_nb.structdraw import _gaussian_params
 from gnm_nb.distributions import normal_rsample as _rsample
 
