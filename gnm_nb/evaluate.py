@@ -6,14 +6,14 @@ Docs: https://gnm-nb.github.io/gnm_nb/evaluate.html.md"""
 
 # %% ../nbs/34_evaluate.ipynb #c002
 from __future__ import annotations
-import argparse, csv, inspect, io, json, math, platform, sys, time
+import argparse, csv, inspect, io, json, math, platform, time
 from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
 from .core import atomic_write_text, seed_everything, get_device, json_default
 from .mnist_scenes import box_centres
-from .metrics_mnist import MNIST_DATASETS, JUNK
+from .metrics_mnist import MNIST_DATASETS
 from .s_acc import structure_accuracy, check_scenes
 from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
@@ -22,7 +22,6 @@ from .metrics_repr import representation_metrics
 __all__ = ['N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched',
            'log_likelihood_batched', 'failure_category', 'structure_class', 'layout_spread', 'structure_diversity',
            'temperature_sweep', 'evaluate', 'results_rows', 'write_results', 'objects_covered', 'training_probe',
-           'render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'digit_identity_errors',
            'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
@@ -274,102 +273,6 @@ def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
             res["s_acc"] = float(np.mean([c["outcome"] == "valid" for c in check_scenes(sample_images(model, n_samples, batch), dataset)]))
         return res
     return probe
-
-# %% ../nbs/34_evaluate.ipynb #c017e
-@torch.no_grad()
-def render_zs_mode(model, # a GNM (`gnm_nb.gnm.GNM`)
-                   z_g:torch.Tensor, # [N, L, z_g_dim] global latents (inferred, sampled, or from any other density)
-                   batch:int=50) -> torch.Tensor:
-    "Images [N, C, H, W] in [0, 1] (CPU) rendered from the mode of p(z^s|z^g) (and of p(z^b|z^g)) for given z^g."
-    out = []
-    for i in range(0, len(z_g), batch):
-        prior, bg = model.prior_from_zg(model.nets["structdraw"](z_g=z_g[i:i + batch]))
-        z_s, z_bg = model.draw_zs(prior, bg, mode=True)
-        out.append(model.render(z_s, z_bg).float().clamp(0, 1).cpu())
-    return torch.cat(out)
-
-@torch.no_grad()
-def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
-                        dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-                        n:int=200, # test scenes (and prior samples)
-                        batch:int=50, seed:int=0, data_seed:int=0) -> dict:
-    "Checker pass rate of real scenes, reconstructions, renderings of the mode of p(z^s|z^g) with z^g ~ q(z^g|x), and prior samples."
-    x, _ = real_scenes(dataset, n, "test", data_seed)
-    dev, rec, via = model_device(model), [], []
-    seed_everything(seed)
-    for i in range(0, n, batch):
-        xb = x[i:i + batch].to(dev)
-        r = model.infer(xb)
-        rec.append(model.render(r["z_s"], r["z_bg"]).float().clamp(0, 1).cpu())
-        via.append(render_zs_mode(model, r["z_g"], batch))
-    rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
-    return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
-            "prior_sample": rate(sample_images(model, n, batch)), "n": n}
-
-# %% ../nbs/34_evaluate.ipynb #c017f2
-@torch.no_grad()
-def global_latent_usage(model, # a GNM (`gnm_nb.gnm.GNM`)
-                        dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-                        n:int=64, # validation scenes
-                        data_seed:int=0, seed:int=0) -> dict:
-    "Spread across scenes (std, averaged over entries) of z^g, MLP^g_dec(z^g), the canvas and p(z^s|z^g), beside f^x and q(z^s|x)."
-    if n < 2: raise ValueError(f"n must be >= 2 (a spread across scenes), got {n}")
-    x, _ = real_scenes(dataset, n, "val", data_seed)
-    nets, dev = model.nets, model_device(model)
-    seed_everything(seed)
-    fx = nets["encoder"](x.to(dev, next(model.parameters()).dtype))
-    sd = nets["structdraw"](fx=fx)
-    q, p = nets["zs_head"](fx), nets["zs_head"](sd["f"])
-    spread = lambda t: float(t.float().std(0).mean())
-    d = nets["structdraw"].g_decoder(sd["z_g"].flatten(0, 1)).view(n, sd["z_g"].shape[1], -1)
-    out = {"zg_post_mean": spread(sd["post_mu"]), "zg_post_std": float(sd["post_std"].mean()), "zg_prior_std": float(sd["prior_std"].mean()),
-           "g_decoder_out": spread(d), "canvas": spread(sd["f"]), "encoder_map": spread(fx),
-           "prior_what": spread(p["what_mu"]), "post_what": spread(q["what_mu"]),
-           "prior_where": spread(p["where_mu"]), "post_where": spread(q["where_mu"]), "n": n}
-    out["canvas_ratio"] = out["canvas"] / max(out["encoder_map"], 1e-12)
-    out["what_ratio"] = out["prior_what"] / max(out["post_what"], 1e-12)
-    return out
-
-
-# %% ../nbs/34_evaluate.ipynb #c017h
-@torch.no_grad()
-def sample_failures(model, # a GNM (its `sample` takes `temperature`)
-                    dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-                    n:int=200, # prior samples per temperature
-                    temperatures:tuple=(1.0,), # StructDRAW prior temperatures (1: the model)
-                    batch:int=50, seed:int=0) -> dict:
-    "{temperature: {'s_acc', 'counts': {category: number of samples}}} for `n` prior samples at each temperature."
-    sw = temperature_sweep(model, dataset, temperatures, n, batch, seed)["samples"]
-    return {t: {"s_acc": r["s_acc"], "counts": r["failures"]} for t, r in sw.items()}
-
-
-# %% ../nbs/34_evaluate.ipynb #c017l
-@torch.no_grad()
-def digit_identity_errors(model, # has `reconstruct(x)` (a GNM)
-                          dataset:str, # 'mnist4', 'mnist10' or 'mnist4_10'
-                          n:int=200, # test scenes
-                          batch:int=50, data_seed:int=0, max_dist:float=14.0) -> dict:
-    "Fractions of the ground-truth digits of `n` test scenes that a model's reconstructions change or miss (see above)."
-    if dataset not in MNIST_DATASETS: raise ValueError(f"digit_identity_errors reads digits: expected one of {MNIST_DATASETS}, got {dataset!r}")
-    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
-    x, annots = real_scenes(dataset, n, "test", data_seed)
-    dev = model_device(model)
-    rec = torch.cat([model.reconstruct(x[i:i + batch].to(dev)).detach().float().clamp(0, 1).cpu() for i in range(0, n, batch)])
-    changed = missed = total = 0
-    for a, r in zip(annots, check_scenes(rec, dataset)):
-        gt = box_centres(a["boxes"])
-        found = box_centres(r["boxes"])
-        read = np.asarray(r["probs"]).reshape(len(found), -1)[:, :JUNK].argmax(1) if len(found) else np.zeros(0, int)
-        for c, label in zip(gt, a["labels"]):
-            total += 1
-            d = np.sqrt(((found - c) ** 2).sum(1)) if len(found) else np.zeros(0)
-            if not len(d) or d.min() > max_dist: missed += 1
-            elif int(read[d.argmin()]) != int(label): changed += 1
-    k = total / n
-    e = (changed + missed) / total
-    return {"changed": changed / total, "missed": missed / total, "digits": total, "n": n, "digits_per_scene": k,
-            "ceiling": (1 - e) ** k}
-
 
 # %% ../nbs/34_evaluate.ipynb #c019
 def cli_parser() -> argparse.ArgumentParser:
