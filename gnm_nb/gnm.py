@@ -16,7 +16,8 @@ from .core import Config, count_parameters
 from .config import GNMConfig
 from .distributions import (kl_normal, kl_bernoulli, normal_log_prob, bernoulli_log_prob, relaxed_bernoulli_sample,
                                   normal_rsample, importance_log_likelihood, validation)
-from .rendering import where_to_box, flatten_cells, boxes_in_pixels, composite
+from .rendering import where_to_box, flatten_cells, boxes_in_pixels
+from .window_rendering import compositor
 from .schedule import ObjectiveConfig, Schedule, aux_kl_terms, aux_kl_bg
 from .background import build_gnm_networks
 
@@ -63,7 +64,7 @@ class GNM(nn.Module):
         self.cfg, self.objective, self.preset = cfg, objective, preset
         self.schedule = Schedule(objective)
         self.nets = build_gnm_networks(cfg)
-        self.placement = "window"   # glimpse rendering: "window" (fast path) or "full" (reference), see 16_rendering
+        self.placement = "window"   # glimpse rendering: "window" (fast path, 16a_window_rendering) or "full" (reference, 16_rendering)
 
     @property
     def device(self): return next(self.parameters()).device
@@ -108,9 +109,9 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
     if c.background:
         if z_bg is None: raise ValueError("this model has a background: pass z_bg")
         bg = self.nets["bg_decoder"](z_bg)
-    out = composite(app, mask if c.glimpse_has_mask else None, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0], center, size, bg,
-                    mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max, fixed_alpha_region=fixed_alpha_region,
-                    out_hw=c.img_size, placement=self.placement)
+    out = compositor(self.placement)(app, mask if c.glimpse_has_mask else None, flatten_cells(z_s["pres"])[..., 0], flatten_cells(z_s["depth"])[..., 0],
+                                     center, size, bg, mode="arrow" if c.background else "mnist", fixed_alpha=fixed_alpha, pres_max=pres_max,
+                                     fixed_alpha_region=fixed_alpha_region, out_hw=c.img_size)
     out.update(center=center, size=size)
     return out
 

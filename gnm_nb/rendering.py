@@ -11,9 +11,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['CURRICULUM_PRES_MAX', 'WINDOW_CLASSES', 'where_to_box', 'flatten_cells', 'boxes_in_pixels', 'place_glimpses',
-           'crop_glimpses', 'clamp_straight_through', 'composite', 'plot_boxes', 'WindowPlan', 'window_plan',
-           'sum_windows']
+__all__ = ['CURRICULUM_PRES_MAX', 'where_to_box', 'flatten_cells', 'boxes_in_pixels', 'place_glimpses', 'crop_glimpses',
+           'clamp_straight_through', 'composite', 'composite_size', 'random_scene', 'plot_boxes']
 
 # %% ../nbs/16_rendering.ipynb #c005
 def where_to_box(where:torch.Tensor, # raw z_where [B, 4, Gh, Gw]: (scale logit, log aspect ratio, shift_x, shift_y)
@@ -124,12 +123,16 @@ def composite(appearance:torch.Tensor, # [B, N, C, g, g] glimpse appearances o_i
               out_hw:int|tuple|None=None, # output size; required when `background` is None
               pres_max:float|None=None, # cap on z_pres; defaults to 0.99 while `fixed_alpha` is set
               fixed_alpha_region:str="box", # "box" (supplement: mask ≡ fixed_alpha inside each box) or "image" (released code: α ≡ fixed_alpha)
-              placement:str="full", # "full": every glimpse resampled onto the whole image (reference); "window": only into its box's window (fast, no `weights`)
              ) -> dict:
     "Render objects (and background) into images (supp. Alg. 2); returns image, alpha, weights, foreground, background."
+    h, w = composite_size(appearance, mask, pres, depth, center, size, background, mode, fixed_alpha, out_hw, fixed_alpha_region)
+    if mode == "mnist": return _composite_mnist(appearance, mask, pres, center, size, background, fixed_alpha, (h, w))
+    return _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, (h, w), pres_max, fixed_alpha_region)
+
+def composite_size(appearance, mask, pres, depth, center, size, background, mode:str, fixed_alpha, out_hw, fixed_alpha_region:str) -> tuple:
+    "Check the arguments of `composite` (a ValueError names the problem); the output size (H, W)."
     _check_composite_shapes(appearance, mask, pres, depth, center, size)
     if mode not in ("arrow", "mnist"): raise ValueError(f"mode must be 'arrow' or 'mnist', got {mode!r}")
-    if placement not in ("full", "window"): raise ValueError(f"placement must be 'full' or 'window', got {placement!r}")
     if fixed_alpha_region not in ("box", "image"): raise ValueError(f"fixed_alpha_region must be 'box' or 'image', got {fixed_alpha_region!r}")
     if fixed_alpha is not None and not 0 < fixed_alpha <= 1: raise ValueError(f"fixed_alpha must lie in (0, 1], got {fixed_alpha}")
     b, n, c, gh, gw = appearance.shape
@@ -143,11 +146,8 @@ def composite(appearance:torch.Tensor, # [B, N, C, g, g] glimpse appearances o_i
     if mode == "mnist":
         if background is not None: raise ValueError("'mnist' mode renders without a background; pass background=None")
         if fixed_alpha is not None: raise ValueError("the fixed-alpha curriculum applies to 'arrow' mode only")
-        if placement == "window": return _composite_mnist_window(appearance, mask, pres, center, size, (h, w))
-        return _composite_mnist(appearance, mask, pres, center, size, background, fixed_alpha, (h, w))
-    if depth is None: raise ValueError("depth is required in 'arrow' mode")
-    args = (appearance, mask, pres, depth, center, size, background, fixed_alpha, (h, w), pres_max, fixed_alpha_region)
-    return _composite_arrow_window(*args) if placement == "window" else _composite_arrow(*args)
+    elif depth is None: raise ValueError("depth is required in 'arrow' mode")
+    return h, w
 
 # %% ../nbs/16_rendering.ipynb #c026
 def _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region):
@@ -193,6 +193,16 @@ def _composite_mnist(appearance, mask, pres, center, size, background, fixed_alp
     image = (p * placed_obj).sum(1)
     return dict(image=image, alpha=clamp_straight_through(weights.sum(1)), weights=weights, foreground=image, background=None)
 
+# %% ../nbs/16_rendering.ipynb #c028a
+def random_scene(b:int=2, n:int=16, c:int=3, g:int=16, hw:int=64, seed:int=0) -> dict:
+    "Keyword arguments of `composite`: random glimpses, masks, presences, depths, boxes (spread sizes) and background, for tests and timings."
+    gen = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.rand(*s, generator=gen)
+    where = torch.randn(b, 4, 4, 4, generator=gen) * torch.tensor([0.5, 0.3, 1, 1]).view(1, 4, 1, 1) + torch.tensor([-1.0, 0, 0, 0]).view(1, 4, 1, 1)
+    box = where_to_box(where)
+    return dict(appearance=r(b, n, c, g, g), mask=r(b, n, 1, g, g), pres=r(b, n), depth=torch.randn(b, n, generator=gen),
+                center=flatten_cells(box["center"]), size=flatten_cells(box["size"]), background=r(b, c, hw, hw))
+
 # %% ../nbs/16_rendering.ipynb #c043
 def plot_boxes(ax, # matplotlib axes
                boxes:torch.Tensor, # [N, 4] (x0, y0, x1, y1) pixel boxes of one image
@@ -204,134 +214,3 @@ def plot_boxes(ax, # matplotlib axes
         on = pres is None or float(pres[k]) > threshold
         ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=1.2,
                                        edgecolor=color if on else "red", linestyle="-" if on else ":"))
-
-# %% ../nbs/16_rendering.ipynb #c046
-from typing import NamedTuple
-
-WINDOW_CLASSES = (8, 12, 16, 24, 32, 48, 64, 96)   # window sides (pixels) that group objects; larger ranges form one more class
-
-class WindowPlan(NamedTuple):
-    "Objects sorted by window class: `order` [M] object indices, then per class its object count, grid [m,ky,kx,2] and flat pixel index [m,ky,kx]."
-    order: torch.Tensor
-    sizes: list
-    grids: list
-    flats: list
-
-    def split(self, t:torch.Tensor) -> tuple:
-        "Rows of `t` (one per object) in plan order, split by class (one gather, so one gradient scatter)."
-        return torch.split(t[self.order], self.sizes)
-
-def _support(c, s, g, n_pix):
-    "First pixel and pixel count of the open interval a placed glimpse can touch along one axis (one pixel of margin each side)."
-    half = s * (1 + 1 / g)
-    lo = torch.floor((c - half + 1) * (n_pix / 2) - 0.5) - 1
-    hi = torch.ceil((c + half + 1) * (n_pix / 2) - 0.5) + 1
-    return lo, hi - lo + 1
-
-def _round_up(v:float, m:int=4) -> int: return int(math.ceil(v / m) * m)
-
-def _window_grid(center, size, x0, y0, kx, ky, hw):
-    "STN⁻¹ grid over the kx×ky window at pixel offset (x0, y0) of every object, and the flat pixel index y·W + x of its pixels."
-    h, w = hw
-    px = x0[:, None] + torch.arange(kx, device=center.device)          # [M, kx] pixel columns of each window
-    py = y0[:, None] + torch.arange(ky, device=center.device)
-    inv = 1.0 / size
-    ux = ((2 * px + 1).to(center.dtype) / w - 1) * inv[:, 0:1] - center[:, 0:1] * inv[:, 0:1]   # θ⁻¹ of place_glimpses
-    uy = ((2 * py + 1).to(center.dtype) / h - 1) * inv[:, 1:2] - center[:, 1:2] * inv[:, 1:2]
-    grid = torch.stack([ux[:, None, :].expand(-1, ky, -1), uy[:, :, None].expand(-1, -1, kx)], -1)
-    return grid, py[:, :, None] * w + px[:, None, :]
-
-def window_plan(center:torch.Tensor, # [N, 2] box centres (x, y) in [-1, 1]
-                size:torch.Tensor, # [N, 2] box (width, height) as image fractions
-                glimpse_hw:int|tuple, # (gh, gw) of the glimpses
-                out_hw:int|tuple, # image size H = W, or (H, W)
-                keep:torch.Tensor|None=None, # [N] bool: objects to render (None = all)
-               ) -> WindowPlan|None:
-    "Objects grouped by window size (a `WindowPlan`); None if a box is not finite."
-    h, w = _hw(out_hw)
-    gh, gw = _hw(glimpse_hw)
-    size = size.clamp_min(_MIN_SIZE)
-    nc = len(WINDOW_CLASSES) + 1
-    with torch.no_grad():
-        x0, nx = _support(center[:, 0], size[:, 0], gw, w)
-        y0, ny = _support(center[:, 1], size[:, 1], gh, h)
-        cls = torch.bucketize(torch.maximum(nx, ny), torch.tensor(WINDOW_CLASSES, dtype=nx.dtype, device=nx.device))
-        if keep is not None: cls = torch.where(keep, cls, nc)            # class nc: not rendered
-        stats = torch.stack([torch.bincount(cls, minlength=nc + 1)[:nc].to(nx.dtype),
-                             nx.new_zeros(nc + 1).scatter_reduce(0, cls, nx, "amax")[:nc],
-                             ny.new_zeros(nc + 1).scatter_reduce(0, cls, ny, "amax")[:nc]]).tolist()   # the one host read
-        if not all(map(math.isfinite, stats[1] + stats[2])): return None
-        order = torch.argsort(cls, stable=True)
-    sizes = [int(m) for m in stats[0] if m > 0]
-    order = order[:sum(sizes)]
-    plan = WindowPlan(order, sizes, [], [])
-    parts = zip(plan.split(center), plan.split(size), plan.split(x0), plan.split(y0))
-    for (c, sz, x, y), (mx, my) in zip(parts, [(mx, my) for m, mx, my in zip(*stats) if m > 0]):
-        kx, ky = min(w, _round_up(mx)), min(h, _round_up(my))
-        grid, flat = _window_grid(c, sz, x.clamp(0, w - kx).long(), y.clamp(0, h - ky).long(), kx, ky, (h, w))
-        plan.grids.append(grid); plan.flats.append(flat)
-    return plan
-
-def sum_windows(windows:list, # per class: windows [m, C, ky, kx]
-                plan:WindowPlan, # the plan the windows follow
-                batch_index:torch.Tensor, # [N] image of every object
-                n_images:int, out_hw:int|tuple,
-               ) -> torch.Tensor:
-    "Add every window into its image: [n_images, C, H, W]."
-    h, w = _hw(out_hw)
-    c = windows[0].shape[1]
-    out = windows[0].new_zeros(c, n_images * h * w)
-    for win, flat, image in zip(windows, plan.flats, plan.split(batch_index)):
-        idx = (flat + image[:, None, None] * (h * w)).reshape(1, -1).expand(c, -1)
-        out.scatter_add_(1, idx, win.transpose(0, 1).reshape(c, -1))
-    return out.view(c, n_images, h, w).transpose(0, 1)
-
-# %% ../nbs/16_rendering.ipynb #c049
-def _objects(b:int, n:int, present, device) -> tuple:
-    "Image index of the B·N objects and, without gradients, the mask `present()` of objects that can contribute (None = all)."
-    batch_index = torch.arange(b, device=device).repeat_interleave(n)
-    return batch_index, (None if torch.is_grad_enabled() else present().reshape(-1))
-
-def _sample(x, grid): return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-def _composite_mnist_window(appearance, mask, pres, center, size, hw):
-    "`_composite_mnist` rendering each glimpse into its window only."
-    b, n, c = appearance.shape[:3]
-    bi, keep = _objects(b, n, lambda: pres != 0, appearance.device)
-    plan = window_plan(center.reshape(-1, 2), size.reshape(-1, 2), appearance.shape[-2:], hw, keep)
-    if plan is None:
-        out = _composite_mnist(appearance, mask, pres, center, size, None, None, hw); out.pop("weights"); return out
-    if not plan.sizes:  # nothing present (only without gradients)
-        zero = appearance.new_zeros(b, c, *hw); return dict(image=zero, alpha=zero[:, :1], foreground=zero, background=None)
-    p = pres[..., None, None, None]
-    place = lambda t: sum_windows([_sample(x, g) for x, g in zip(plan.split(t.flatten(0, 1)), plan.grids)], plan, bi, b, hw)
-    if mask is None:    # as in the reference: the coverage (display only) carries no gradient
-        image = place(p * appearance)
-        with torch.no_grad(): cover = place(p * torch.ones_like(appearance[:, :, :1]))
-    else:
-        sums = place(torch.cat([p * mask * appearance, p * mask], 2))
-        image, cover = sums[:, :c], sums[:, c:]
-    image = image.contiguous()
-    return dict(image=image, alpha=clamp_straight_through(cover), foreground=image, background=None)
-
-def _composite_arrow_window(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region):
-    "`_composite_arrow` rendering each glimpse into its window only."
-    b, n, c = appearance.shape[:3]
-    a_hat = _premultiplied_mask(appearance, mask, pres, fixed_alpha, pres_max, region)
-    bi, keep = _objects(b, n, lambda: (a_hat != 0).flatten(2).any(2), appearance.device)
-    plan = window_plan(center.reshape(-1, 2), size.reshape(-1, 2), appearance.shape[-2:], hw, keep)
-    if plan is None:
-        out = _composite_arrow(appearance, mask, pres, depth, center, size, background, fixed_alpha, hw, pres_max, region)
-        out.pop("weights"); return out
-    stacked = torch.cat([a_hat * appearance, a_hat], 2).flatten(0, 1)
-    parts = []
-    for x, d, g in zip(plan.split(stacked), plan.split(torch.sigmoid(-depth).reshape(-1)), plan.grids):
-        win = _sample(x, g)                                               # [m, C+1, ky, kx]: T(â·o), T(â)
-        importance = win[:, c:] * d[:, None, None, None]
-        parts.append(torch.cat([importance * win[:, :c], importance, win[:, c:]], 1))
-    sums = sum_windows(parts, plan, bi, b, hw) if parts else appearance.new_zeros(b, c + 2, *hw)
-    foreground = sums[:, :c] / (sums[:, c:c + 1] + _NORM_EPS)
-    alpha = clamp_straight_through(sums[:, c + 1:])
-    if fixed_alpha is not None and region == "image": alpha = torch.full_like(alpha, fixed_alpha)
-    image = foreground if background is None else foreground + (1 - alpha) * background
-    return dict(image=image.contiguous(), alpha=alpha, foreground=foreground, background=background)
