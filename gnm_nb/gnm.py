@@ -147,32 +147,39 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
            ) -> dict:
     "Loss (to minimise) and every term of supp. eq. 1–5 (batch means), plus the schedule values used."
     self._check_images(x)
-    s, n = self.schedule.at(step), self.nets
-    fx = n["encoder"](x)
-    sd = n["structdraw"](fx=fx)
-    post, prior = n["zs_head"](fx), n["zs_head"](sd["f"])
-    z = self._posterior_sample(post, s["tau"])
+    s, n = self.schedule.at(step), self.nets                      # β_g, β_b, τ, ρ, β_what at this step (supp. §3)
+    fx = n["encoder"](x)                                           # f^x = Encoder(x)  (Table 4)
+    sd = n["structdraw"](fx=fx)                                    # z^g ~ q(z^g|x), f = f_L, and p(z^g_ℓ), q(z^g_ℓ) along it  (Alg. 1, inference)
+    post, prior = n["zs_head"](fx), n["zs_head"](sd["f"])          # q(z^s|x) from f^x;  p(z^s|z^g) from f
+    z = self._posterior_sample(post, s["tau"])                     # z^s ~ q(z^s|x), z^pres relaxed at temperature τ
     t = {}
+    # eq. 1: D_KL[q(z^g|x) || p(z^g)] = Σ_ℓ D_KL[q(z^g_ℓ|x, z^g_<ℓ) || p(z^g_ℓ|z^g_<ℓ)]
     t["kl_g"] = _sum_cells(kl_normal(sd["post_mu"], sd["post_std"], sd["prior_mu"], sd["prior_std"]))
+    # eq. 2: D_KL[q(z^s|x) || p(z^s|z^g)], a sum over cells and over z^pres, z^where, z^depth, z^what
     t["kl_pres"] = _sum_cells(kl_bernoulli(post["pres_logit"], prior["pres_logit"]))
     for k in ("where", "depth", "what"):
         t[f"kl_{k}"] = _sum_cells(kl_normal(post[f"{k}_mu"], post[f"{k}_std"], prior[f"{k}_mu"], prior[f"{k}_std"]))
     t["kl_s"] = t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_what"]
     z_bg = None
     if self.cfg.background:
-        bq_mu, bq_std = n["bg_encoder"](fx)
-        bp_mu, bp_std = n["bg_prior"](sd["z_g"])
-        z_bg = normal_rsample(bq_mu, bq_std)
-        t["kl_bg"] = _sum_cells(kl_normal(bq_mu, bq_std, bp_mu, bp_std))
-        t["aux_bg"] = aux_kl_bg(bq_mu, bq_std, self.objective)
+        bq_mu, bq_std = n["bg_encoder"](fx)                        # q(z^b|x)
+        bp_mu, bp_std = n["bg_prior"](sd["z_g"])                   # p(z^b|z^g)
+        z_bg = normal_rsample(bq_mu, bq_std)                       # z^b ~ q(z^b|x)
+        t["kl_bg"] = _sum_cells(kl_normal(bq_mu, bq_std, bp_mu, bp_std))   # eq. 2: D_KL[q(z^b|x) || p(z^b|z^g)]
+        t["aux_bg"] = aux_kl_bg(bq_mu, bq_std, self.objective)              # eq. 3: -L^b = D_KL[q(z^b|x) || N(0, 1)]
     else: t["kl_bg"] = t["aux_bg"] = x.new_zeros(x.shape[0])
+    # Alg. 2: x̃ = x^fg + (1 - M) ⊙ x^b, with the fixed-mask curriculum of supp. §3
     out = self.decode(z, z_bg, fixed_alpha=s["fixed_alpha"], pres_max=s["pres_max"], fixed_alpha_region=self.objective.fixed_alpha_region)
+    # eq. 1: log p(x|z^s, z^b) = Σ_pixels log N(x; x̃, σ²), one sample of the expectation under q
     t["log_lik"] = _sum_cells(normal_log_prob(x, out["image"], self.cfg.likelihood_sigma))
+    # eq. 4: -L^o = D_KL[q(z^pres|x) || Ber(ρ)] + D_KL[q(z^where, z^what|x) || N(μ, σ²)] (+ z^depth), weighted by z^pres
     t.update(aux_kl_terms(post, self.objective, s, z_pres=z["pres"]))
-    t["elbo"] = t["log_lik"] - t["kl_g"] - t["kl_s"] - t["kl_bg"]
+    t["elbo"] = t["log_lik"] - t["kl_g"] - t["kl_s"] - t["kl_bg"]   # eq. 1–2 with β_g = 1: L
+    # β_g's KL as the loss charges it: KL balancing (same value) and free nats (see above)
     kl_g_charged = _balanced_kl_g(sd, t["kl_g"], self.objective.kl_g_balance)
     if self.objective.kl_g_free_nats > 0:   # free nats: no pull (and no charge) below the threshold
         kl_g_charged = torch.where(t["kl_g"] > self.objective.kl_g_free_nats, kl_g_charged, torch.full_like(kl_g_charged, self.objective.kl_g_free_nats))
+    # eq. 5: -L̃ = -(L + β_b L^b + L^o), with β_g on the z^g KL and β_what on both z^what KLs
     loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"]
             + s["beta_what"] * (t["kl_what"] + t["aux_what"]) + s["beta_b"] * t["aux_bg"] + t["aux_pres"] + t["aux_where"] + t["aux_depth"])
     res = {"loss": loss.mean(), **{k: v.mean() for k, v in t.items()}}
