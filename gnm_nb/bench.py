@@ -18,7 +18,7 @@ from .gnm import build_model, MODEL_PRESETS, GNM
 
 # %% auto #0
 __all__ = ['MODES', 'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
-           'results_table', 'run_bench', 'configs_from_args', 'main', 'reference_copy', 'loss_and_grads']
+           'results_table', 'run_bench', 'cli_parser', 'configs_from_args', 'main', 'reference_copy', 'loss_and_grads']
 
 # %% ../nbs/21_bench.ipynb #c005
 MODES = ("train", "generate", "ll")
@@ -200,7 +200,8 @@ def run_bench(configs:list, # BenchConfigs, each run in its own process
 # %% ../nbs/21_bench.ipynb #c017
 def _csv(tp): return lambda s: [tp(v) for v in str(s).split(",") if v != ""]
 
-def _parser() -> argparse.ArgumentParser:
+def cli_parser() -> argparse.ArgumentParser:
+    "Parser of `python -m gnm_nb.bench`."
     p = argparse.ArgumentParser(prog="python -m gnm_nb.bench", description="Time GNM training steps, generation and log-likelihood.")
     p.add_argument("--preset", type=_csv(str), default=["paper_mnist"], help="preset(s), comma-separated")
     p.add_argument("--mode", type=_csv(str), default=["train"], help="train, generate, ll (comma-separated)")
@@ -235,13 +236,13 @@ def configs_from_args(a:argparse.Namespace) -> list:
 
 def main(argv:list|None=None):
     "Entry point of `python -m gnm_nb.bench`."
-    a = _parser().parse_args(argv)
+    a = cli_parser().parse_args(argv)
     if a.child is not None:
         print(json.dumps(measure(BenchConfig.from_dict(json.loads(a.child)))), flush=True)
         return
     run_bench(configs_from_args(a), json_path=a.json)
 
-if __name__ == "__main__" and "get_ipython" not in globals(): main()   # not when this cell runs in a notebook
+if __name__ == "__main__" and "__file__" in globals() and Path(globals()["__file__"]).stem == "bench": main()
 
 # %% ../nbs/21_bench.ipynb #c022
 def reference_copy(model:GNM) -> GNM:

@@ -15,7 +15,7 @@ from .gnm import load_model, save_model
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'temperature_rows', 'lineage', 'release_model', 'card_markdown', 'update_card', 'main']
+           'temperature_rows', 'lineage', 'release_model', 'card_markdown', 'update_card', 'cli_parser', 'main']
 
 # %% ../nbs/35_release.ipynb #c005
 def wall_time(records:list) -> float:
@@ -272,14 +272,19 @@ def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.c
 
 
 # %% ../nbs/35_release.ipynb #c024
-def main(argv:list|None=None) -> dict:
-    "Entry point of `python -m gnm_nb.release`."
+def cli_parser() -> argparse.ArgumentParser:
+    "Parser of `python -m gnm_nb.release`."
     p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained GNM run: fp16 weights, curves, model card.")
     p.add_argument("--run", default=None, help="training run directory"); p.add_argument("--dataset", default=None)
     p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) into this card")
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
     p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
+    return p
+
+def main(argv:list|None=None) -> dict:
+    "Entry point of `python -m gnm_nb.release`."
+    p = cli_parser()
     a = p.parse_args(argv)
     if a.update_card:
         if a.run or not a.eval: p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and no --run")
