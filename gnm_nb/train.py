@@ -77,6 +77,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  seed:int=0, # model initialisation, noise and data order
                  out_dir:str="runs/train", # run directory
                  resume:bool=False, # continue from the newest checkpoint in out_dir
+                 overwrite:bool=False, # start over in an out_dir holding an earlier run, deleting its files (else that is an error)
                  log_every:int=1, # steps between metrics records
                  ckpt_every:int=2, # steps between checkpoints (one is always written at the end)
                  image_every:int=3, # steps between image grids (always at the end); 0: never
@@ -112,7 +113,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
     cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
-                      out_dir=str(out_dir), resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
+                      out_dir=str(out_dir), resume=resume, overwrite=overwrite, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
                       num_workers=num_workers, precision=precision, progress=progress)
     probe = None
     if eval_every and rank == 0:
@@ -138,6 +139,7 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          seed:int=0, # model initialisation, noise and data order
          out_dir:str="runs/train", # run directory
          resume:bool_arg=False, # continue from the newest checkpoint in out_dir
+         overwrite:bool_arg=False, # start over in an out_dir holding an earlier run, deleting its files
          log_every:int=1, # steps between metrics records
          ckpt_every:int=2, # steps between checkpoints
          image_every:int=3, # steps between image grids; 0: never
