@@ -423,6 +423,7 @@ def _start_fresh(self:Trainer):
                               "nothing was deleted. Pass resume=True to continue that run, overwrite=True to delete it and start over, "
                               "or choose another out_dir")
     if not self.is_main: return
+    if self.cfg.resume and not old: warnings.warn(f"resume=True but {self.out_dir} holds no run yet: starting from step 0", UserWarning)
     if old: warnings.warn(f"overwrite=True: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)
     for p in old: p.unlink(missing_ok=True)
     _remove_partial_writes(self.out_dir)
@@ -544,9 +545,7 @@ def _restore_lr(self:Trainer, path:Path, saved:dict|None):
 def restore(self:Trainer) -> bool:
     "Continue from the newest readable checkpoint in `out_dir`; False if there is none."
     found = load_latest_checkpoint(self.out_dir)
-    if found is None:
-        if self.is_main: warnings.warn(f"resume=True but {self.out_dir} holds no checkpoint: starting from step 0", UserWarning)
-        return False
+    if found is None: return False   # `_start_fresh` starts at step 0 if out_dir is empty, else refuses
     path, ck = found
     self._check_resumable(path, ck["config"])
     st = ck["state"]
