@@ -181,7 +181,8 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
         if not chosen: raise FileNotFoundError(f"{run_dir} has no checkpoint {Path(checkpoint).name}; it has {[c.name for c in cks]}")
         cks = cks[:cks.index(chosen[0]) + 1]
     model = load_model(cks[-1])
-    run = load_checkpoint(cks[-1])["config"]
+    ck = load_checkpoint(cks[-1]); run = ck["config"]
+    lr_used = ck["state"]["optimizer"]["param_groups"][0]["lr"]   # what the optimiser trained with (a config's lr can differ)
     if (run.get("data") or {}).get("dataset") != dataset:
         raise ValueError(f"{run_dir} trained on {(run.get('data') or {}).get('dataset')!r}, not {dataset!r}")
     res = None
@@ -205,8 +206,8 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
     card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
-            "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": tr["lr"],
-            "lr_history": run.get("lr_history") or [[0, tr["lr"]]], "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
+            "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": lr_used,
+            "lr_history": run.get("lr_history") or [[0, lr_used]], "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
             "objective": model.objective.to_dict(), "wall_time_hours": hours,
             "init": init, "total_steps": model.info["step"] + ((init["steps"] or 0) if init else 0),
             "total_wall_time_hours": round(hours + ((init["wall_time_hours"] or 0) if init else 0), 3),

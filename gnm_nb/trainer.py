@@ -531,15 +531,15 @@ def _check_resumable(self:Trainer, path:Path, saved:dict|None):
 
 @patch
 def _restore_lr(self:Trainer, path:Path, saved:dict|None):
-    "Put `cfg.lr` into the restored optimiser (its state holds the checkpoint's rate) and extend the run's `lr_history`."
-    old = ((saved or {}).get("train") or {}).get("lr")
-    history = [list(h) for h in ((saved or {}).get("lr_history") or ([[0, old]] if old is not None else []))]
+    "Put `cfg.lr` into the restored optimiser (its state holds the rate it trained with) and extend the run's `lr_history`."
+    used = self.opt.param_groups[0]["lr"]   # the truth at the checkpoint, even where a config's `lr` says otherwise
+    history = [list(h) for h in ((saved or {}).get("lr_history") or [[0, used]])]
     for g in self.opt.param_groups: g["lr"] = self.cfg.lr
-    if history and history[-1][1] != self.cfg.lr:
-        if self.is_main: warnings.warn(f"resuming {path} with lr {self.cfg.lr:g} instead of {history[-1][1]:g}: "
+    if used != self.cfg.lr:
+        if self.is_main: warnings.warn(f"resuming {path} with lr {self.cfg.lr:g} instead of {used:g}: "
                                        f"the new rate applies from step {self.step} on", UserWarning)
         history.append([self.step, self.cfg.lr])
-    self.run_config["lr_history"] = history or [[0, self.cfg.lr]]
+    self.run_config["lr_history"] = history
 
 @patch
 def restore(self:Trainer) -> bool:
