@@ -481,7 +481,9 @@ def _nonfinite_message(self:Trainer, what:str, rec:dict) -> str:
         if why is None:
             last = f"the last good checkpoint is {p} (resume=True continues from it)"; break
         unsound.append(f"{p.name} ({why})")
-        if self.is_main: p.rename(p.with_name(p.name + ".unsound"))
+        if self.is_main:
+            try: p.rename(p.with_name(p.name + ".unsound"))
+            except OSError: pass   # the stop message must not be lost to a file that vanished meanwhile
     else:
         if unsound: last = "no checkpoint with sound weights is left (overwrite=True starts over)"
     if unsound: last += f"; renamed to *.unsound because their weights had already blown up: {', '.join(unsound)}"
