@@ -13,7 +13,7 @@ from fastcore.script import call_parse, bool_arg
 from .datasets import load_scenes
 from .gnm import build_model
 from .core import seed_everything
-from .trainer import TrainConfig, Trainer, init_distributed
+from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
 # %% auto #0
 __all__ = ['parse_overrides', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_training', 'main']
@@ -98,6 +98,10 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
     if reinit and not init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
     rank, world, _ = init_distributed(device)
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
+                      out_dir=str(out_dir), resume=resume, overwrite=overwrite, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
+                      num_workers=num_workers, precision=precision, progress=progress)
+    check_out_dir(out_dir, resume, overwrite)   # a bad setting or a protected out_dir fails before the data set is built
     load = lambda: load_scenes(dataset, "train", root=data_root, sizes={"train": data_size}, seed=data_seed,
                                progress=progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it
@@ -112,9 +116,6 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     if data[0].shape[0] != model.cfg.img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
                          f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
-                      out_dir=str(out_dir), resume=resume, overwrite=overwrite, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
-                      num_workers=num_workers, precision=precision, progress=progress)
     probe = None
     if eval_every and rank == 0:
         from gnm_nb.evaluate import training_probe

@@ -27,7 +27,7 @@ __all__ = ['OPTIMIZERS', 'PRECISIONS', 'RESERVED_KEYS', 'SANE_WEIGHT_MAX', 'Trai
            'StepBatchSampler', 'image_of', 'collate_images', 'make_grid', 'draw_boxes', 'save_png', 'checkpoint_path',
            'list_checkpoints', 'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'make_optimizer',
            'autocast_context', 'loggable_scalars', 'init_distributed', 'NonFiniteLossError', 'Trainer',
-           'earlier_run_files', 'checkpoint_problem']
+           'earlier_run_files', 'check_out_dir', 'checkpoint_problem']
 
 # %% ../nbs/20_trainer.ipynb #c006
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -413,15 +413,20 @@ def earlier_run_files(out_dir:str|Path) -> list:
     old = list_checkpoints(out_dir) + ([out_dir / "metrics.jsonl"] if (out_dir / "metrics.jsonl").is_file() else [])
     return old + sorted((out_dir / "images").glob("step_*.png")) + sorted((out_dir / "tb").glob("events.out.tfevents.*"))
 
+def check_out_dir(out_dir:str|Path, resume:bool, overwrite:bool) -> list:
+    "Raise `FileExistsError` if a run in `out_dir` would start over an earlier run's files without `overwrite`; else return those files."
+    out_dir = Path(out_dir); old = earlier_run_files(out_dir)
+    if old and not overwrite and not (resume and list_checkpoints(out_dir)):
+        why = "resume=True but it holds no checkpoint to resume from" if resume else "resume=False"
+        raise FileExistsError(f"{out_dir} holds {len(old)} file(s) of an earlier run (e.g. {old[0].relative_to(out_dir)}) and {why}; "
+                              "nothing was deleted. Pass resume=True to continue that run, overwrite=True to delete it and start over, "
+                              "or choose another out_dir")
+    return old
+
 @patch
 def _start_fresh(self:Trainer):
     "Start at step 0: refuse (every rank) if `out_dir` holds an earlier run, unless `overwrite`; then rank 0 removes its files."
-    old = earlier_run_files(self.out_dir)
-    if old and not self.cfg.overwrite:
-        why = "resume=True but it holds no checkpoint to resume from" if self.cfg.resume else "resume=False"
-        raise FileExistsError(f"{self.out_dir} holds {len(old)} file(s) of an earlier run (e.g. {old[0].relative_to(self.out_dir)}) and {why}; "
-                              "nothing was deleted. Pass resume=True to continue that run, overwrite=True to delete it and start over, "
-                              "or choose another out_dir")
+    old = check_out_dir(self.out_dir, self.cfg.resume, self.cfg.overwrite)
     if not self.is_main: return
     if self.cfg.resume and not old: warnings.warn(f"resume=True but {self.out_dir} holds no run yet: starting from step 0", UserWarning)
     if old: warnings.warn(f"overwrite=True: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)

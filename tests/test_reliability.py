@@ -133,13 +133,16 @@ else:
             moves[lr] = (torch.cat([p.detach().flatten() for p in t.model.parameters()]) - th0).norm().item()
         assert moves[1e-3] / moves[1e-4] == pytest.approx(10, rel=1e-3)
 
-    def test_run_directory_is_never_wiped_without_overwrite(tmp_path, data_root):
+    def test_run_directory_is_never_wiped_without_overwrite(tmp_path, data_root, monkeypatch):
         from gnm_nb.trainer import list_checkpoints
         run = tmp_path / "run"
         gnm_run(run, data_root, steps=2)
         before = (run / "metrics.jsonl").read_text()
-        with pytest.raises(FileExistsError, match="resume=False; nothing was deleted"):
-            gnm_run(run, data_root, steps=2)                        # forgot --resume
+        import gnm_nb.train
+        with monkeypatch.context() as m:   # refused before any work: the data set is not even opened
+            m.setattr(gnm_nb.train, "load_scenes", lambda *a, **k: (_ for _ in ()).throw(AssertionError("work started")))
+            with pytest.raises(FileExistsError, match="resume=False; nothing was deleted"):
+                gnm_run(run, data_root, steps=2)                    # forgot --resume
         assert (run / "metrics.jsonl").read_text() == before and len(list_checkpoints(run)) == 1
         for p in list_checkpoints(run): p.unlink()                 # died before its first checkpoint: only the log is left
         with pytest.raises(FileExistsError, match="holds no checkpoint to resume from"):
@@ -162,7 +165,9 @@ else:
         params = papermill.inspect_notebook(str(ROOT / "nbs" / "80_train.ipynb"))
         assert params["overwrite"]["default"] == "False"
 
-    def test_grad_clip_nan_is_refused(tmp_path, data_root):
+    def test_grad_clip_nan_is_refused(tmp_path, data_root, monkeypatch):
+        import gnm_nb.train
+        monkeypatch.setattr(gnm_nb.train, "load_scenes", lambda *a, **k: (_ for _ in ()).throw(AssertionError("work started")))
         with pytest.raises(ValueError, match="grad_clip must be a number"):
             gnm_run(tmp_path / "run", data_root, grad_clip=float("nan"))
         assert not (tmp_path / "run").exists()
