@@ -17,7 +17,7 @@ import torch
 # %% auto #0
 __all__ = ['CKPT_MAGIC', 'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'Config', 'atomic_write',
            'atomic_write_bytes', 'atomic_write_text', 'CheckpointError', 'save_checkpoint', 'load_checkpoint',
-           'count_parameters', 'in_test', 'json_default', 'machine_info']
+           'weights_sha256', 'count_parameters', 'in_test', 'json_default', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #c005
 def get_device(device:str|torch.device="auto", # "auto", "cpu", "cuda", "cuda:N" or "mps"
@@ -186,7 +186,7 @@ def atomic_write_text(path:str|Path, text:str):
 CKPT_MAGIC = b"GNMNBCK1"
 
 class CheckpointError(RuntimeError):
-    "A checkpoint file is missing, corrupted, or does not match what the caller expected."
+    "A checkpoint file is missing, unreadable, corrupted, or does not match what the caller expected."
 
 def save_checkpoint(path:str|Path, # destination file
                     state:dict, # tensors / plain containers (state_dicts, step counters, RNG states, ...)
@@ -214,19 +214,37 @@ def load_checkpoint(path:str|Path, # file written by `save_checkpoint`
     "Load and verify a checkpoint; returns `{'kind', 'config', 'state'}` or raises `CheckpointError`."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"checkpoint not found: {path}")
-    raw = path.read_bytes()
+    try: raw = path.read_bytes()
+    except OSError as e: raise CheckpointError(f"cannot read {path}: {e}") from e
     n = len(CKPT_MAGIC)
     if raw[:n] != CKPT_MAGIC: raise CheckpointError(f"{path} is not a gnm_nb checkpoint (bad magic bytes)")
     digest, size, payload = raw[n:n+64].decode(errors="replace"), int.from_bytes(raw[n+64:n+72], "little"), raw[n+72:]
     if len(payload) != size: raise CheckpointError(f"{path} is truncated: {len(payload)} of {size} payload bytes present")
     if hashlib.sha256(payload).hexdigest() != digest: raise CheckpointError(f"{path} is corrupted: SHA-256 mismatch")
-    ck = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+    try: ck = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+    except Exception as e:   # weights_only refuses anything but tensors and plain containers: never runs pickled code
+        raise CheckpointError(f"{path} holds a payload that cannot be loaded safely ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from e
+    if not isinstance(ck, dict) or not {"kind", "config", "state"} <= set(ck):
+        raise CheckpointError(f"{path} does not hold a gnm_nb checkpoint record (kind, config, state)")
     if kind is not None and ck["kind"] != kind:
         raise CheckpointError(f"{path} holds a {ck['kind']!r} checkpoint, expected {kind!r}")
     if config is not None:
         diff = _config_diff(ck["config"], config)
         if diff: raise CheckpointError(f"{path} was written with a different configuration; differing keys: {diff}")
     return ck
+
+# %% ../nbs/00_core.ipynb #c025b
+def weights_sha256(weights, # an `nn.Module` or a state dict of tensors
+                  ) -> str:
+    "SHA-256 of a state dict: every entry's name, dtype, shape and bytes, in name order (device-independent)."
+    sd = weights.state_dict() if isinstance(weights, torch.nn.Module) else weights
+    if not isinstance(sd, dict): raise TypeError(f"weights_sha256 expects an nn.Module or a state dict, got {type(weights).__name__}")
+    h = hashlib.sha256()
+    for k in sorted(sd):
+        t = torch.as_tensor(sd[k]).detach().cpu().contiguous()
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #c027
 def count_parameters(module:torch.nn.Module, trainable_only:bool=True) -> int:

@@ -6,21 +6,23 @@ Docs: https://gnm-nb.github.io/gnm_nb/datasets.html.md"""
 
 # %% ../nbs/04_datasets.ipynb #c003
 from __future__ import annotations
-import hashlib, importlib, json, multiprocessing, os, shutil, tempfile, time, warnings
+import hashlib, importlib, json, multiprocessing, os, re, shutil, tempfile, time, warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+try: import fcntl   # POSIX file locks mark builds in progress (see `remove_stale_builds`)
+except ImportError: fcntl = None
 import numpy as np
 import torch
 from tqdm import tqdm
 from .core import atomic_write_text, json_default
 
 # %% auto #0
-__all__ = ['SPLITS', 'PAPER_SIZES', 'DATASET_FORMAT', 'DATASETS', 'DatasetError', 'DatasetSpec', 'dataset_spec', 'get_generator',
-           'generator_version', 'dataset_available', 'data_root', 'dataset_dirname', 'split_seed', 'annot_to_json',
-           'annot_from_json', 'read_manifest', 'check_dataset', 'dataset_identity', 'generate_dataset', 'SceneDataset',
-           'collate_scenes', 'load_scenes']
+__all__ = ['SPLITS', 'PAPER_SIZES', 'DATASET_FORMAT', 'DATASETS', 'STALE_UNLOCKED_SECONDS', 'DatasetError', 'DatasetSpec',
+           'dataset_spec', 'get_generator', 'generator_version', 'dataset_available', 'data_root', 'dataset_dirname',
+           'split_seed', 'annot_to_json', 'annot_from_json', 'read_manifest', 'check_dataset', 'dataset_identity',
+           'generate_dataset', 'remove_stale_builds', 'SceneDataset', 'collate_scenes', 'load_scenes']
 
 # %% ../nbs/04_datasets.ipynb #c006
 SPLITS = ("train", "val", "test")
@@ -237,6 +239,8 @@ def generate_dataset(name:str, # registered data-set name: 'mnist4', 'mnist10', 
     identity = dataset_identity(name, sizes, seed, violate, **params)
     version = generator_version(name)
     target = Path(path).expanduser() if path else data_root(root)/dataset_dirname(identity)
+    stale = remove_stale_builds(target.parent)
+    if stale: warnings.warn(f"removed {len(stale)} temporary director(ies) of interrupted builds in {target.parent}")
     replace = target.exists() and any(target.iterdir())
     if replace:
         reason = check_dataset(target, identity, version, verify)
@@ -254,6 +258,7 @@ def _build(target:Path, identity:dict, version:str, workers:int, progress:bool, 
     name, params, violate = identity["name"], identity["params"], identity["violate"]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp, pool = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent)), None
+    lock = _hold_lock(tmp/".lock")   # held until the directory is installed or deleted: see `remove_stale_builds`
     try:
         if workers > 1: pool = ProcessPoolExecutor(workers, mp_context=_mp_context(mp_context))
         splits = {}
@@ -281,6 +286,47 @@ def _build(target:Path, identity:dict, version:str, workers:int, progress:bool, 
         shutil.rmtree(tmp, ignore_errors=True); raise
     finally:
         if pool is not None: pool.shutdown(cancel_futures=True)
+        (target/".lock").unlink(missing_ok=True); lock.close()
+
+STALE_UNLOCKED_SECONDS = 86_400   # age after which a temporary build directory without a lock file is taken for abandoned
+
+def _hold_lock(path:Path):
+    "Open `path` and take an exclusive `flock` on it; the open file keeps the lock (the kernel releases it when the process dies)."
+    f = open(path, "w")
+    if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return f
+
+def _lock_is_free(path:Path) -> bool:
+    "True if nobody holds the `flock` of `path` (taken and dropped again here)."
+    if fcntl is None: return False
+    try: f = open(path, "r")
+    except OSError: return False
+    with f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError: return False
+        return True
+
+_BUILD_FILE = re.compile(r"^((train|val|test)_(images\.npy|annots\.jsonl)|manifest\.json|\.lock|\.manifest\.json\..*\.tmp)$")
+
+def _looks_like_build(d:Path) -> bool:
+    "True if directory `d` holds nothing but the files a data-set build writes (so deleting it cannot take anything else)."
+    return all(_BUILD_FILE.match(p.name) and p.is_file() for p in d.iterdir())
+
+def remove_stale_builds(root:str|Path) -> list:
+    "Delete the temporary directories that killed builds left in data root `root` (never one of a live build); return them."
+    root, removed = Path(root), []
+    if not root.is_dir(): return removed
+    for d in sorted(root.glob(".*.tmp-*")) + sorted(root.glob(".*.old-*")):
+        try:
+            if not (d.is_dir() and _looks_like_build(d)): continue
+        except FileNotFoundError: continue
+        if ".tmp-" in d.name:
+            lock = d/".lock"
+            try: stale = _lock_is_free(lock) if lock.exists() else time.time() - d.stat().st_mtime > STALE_UNLOCKED_SECONDS
+            except FileNotFoundError: continue   # finished or removed meanwhile
+            if not stale: continue
+        shutil.rmtree(d, ignore_errors=True); removed.append(d)
+    return removed
 
 def _mp_context(method:str|None):
     "A multiprocessing context; the fork server (if used) imports this module once, so workers start without re-importing torch."
@@ -324,6 +370,8 @@ class SceneDataset(torch.utils.data.Dataset):
         self._images, self._lines = None, None
         if list(self.images.shape) != self.info["shape"]:
             raise DatasetError(f"{self.path}/{split}_images.npy has shape {list(self.images.shape)}, the manifest says {self.info['shape']}")
+        if self.info.get("count") != len(self.images):   # `len` is the count: it must index only images that exist
+            raise DatasetError(f"{self.path}/manifest.json says split {split!r} has {self.info.get('count')!r} images, its array holds {len(self.images)}")
 
     @property
     def images(self) -> np.ndarray:

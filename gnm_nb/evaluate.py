@@ -21,8 +21,8 @@ from .metrics_repr import representation_metrics
 # %% auto #0
 __all__ = ['N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device', 'sample_images', 'infer_batched',
            'log_likelihood_batched', 'failure_category', 'structure_class', 'layout_spread', 'structure_diversity',
-           'temperature_sweep', 'evaluate', 'results_rows', 'write_results', 'objects_covered', 'training_probe',
-           'cli_parser', 'main']
+           'temperature_sweep', 'evaluate', 'results_rows', 'check_out_path', 'check_counts', 'write_results',
+           'objects_covered', 'training_probe', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -159,18 +159,29 @@ def evaluate(model, # implements sample(n), and optionally infer(x) and log_like
              data_seed:int=0, # data-set seed of the real scenes
              info:dict|None=None, # anything to record with the results (checkpoint path, model name, ...)
              temperatures=(), # extra StructDRAW prior temperatures for S-Acc (T = 1, the paper's, is always measured)
+             allow_other_dataset:bool=False, # evaluate a model whose `info['dataset']` names another data set (a transfer)
             ) -> dict:
     "Compute the requested metrics of `model` on `dataset_name`; write JSON + CSV atomically; return the results dict."
     bad = sorted(set(metrics) - set(METRICS))
     if bad: raise ValueError(f"unknown metric(s) {bad}; choose from {METRICS}")
     from gnm_nb.datasets import dataset_spec
     dataset_spec(dataset_name)  # validates the name
+    check_counts(n_samples=n_samples, ll_images=ll_images, ap_images=ap_images, probe_train_images=probe_train_images,
+                 dsteps_images=dsteps_images, data_seed=data_seed, batch=(batch, 1), ll_k=(ll_k, 1))
     seeds = [int(s) for s in seeds]
     if "d_steps" in metrics and dsteps_images and len(seeds) < 1: raise ValueError("D-Steps needs at least one seed")
     temps = [float(t) for t in temperatures if float(t) != 1.0]
+    if not all(math.isfinite(t) and t > 0 for t in temps): raise ValueError(f"temperatures must be finite and > 0, got {list(temperatures)}")
     if temps and not ("s_acc" in metrics and n_samples): raise ValueError("temperatures need the s_acc metric and n_samples > 0")
+    if out_path is not None: check_out_path(out_path)
+    trained_on = (getattr(model, "info", None) or {}).get("dataset") if isinstance(getattr(model, "info", None), dict) else None
+    if trained_on and trained_on != dataset_name and not allow_other_dataset:
+        raise ValueError(f"the model was trained on {trained_on!r}, not {dataset_name!r}: its numbers would describe a transfer; "
+                         "pass allow_other_dataset=True (CLI --allow-other-dataset) if that is what you mean to measure")
     if hasattr(model, "eval"): model.eval()
-    res = {"dataset": dataset_name, "info": info or {}, "settings": {"n_samples": n_samples, "ll_images": ll_images, "ll_k": ll_k,
+    from gnm_nb.core import weights_sha256
+    res = {"dataset": dataset_name, "trained_on": trained_on, "weights_sha256": weights_sha256(model) if isinstance(model, torch.nn.Module) else None,
+           "info": info or {}, "settings": {"n_samples": n_samples, "ll_images": ll_images, "ll_k": ll_k,
            "ap_images": ap_images, "probe_train_images": probe_train_images, "dsteps_images": dsteps_images, "seeds": seeds,
            "batch": batch, "data_seed": data_seed, "real_split": "test", "samples_clamped_to_01": True, "temperatures": [1.0] + temps,
            "device": str(model_device(model)), "torch": torch.__version__, "python": platform.python_version()}}
@@ -229,12 +240,30 @@ def results_rows(res:dict) -> list:
         if "zwhat_acc" in r: row("zwhat_acc", r["zwhat_acc"], n=r["zwhat_probe"]["n_test"], **{k: v for k, v in r["zwhat_probe"].items() if k != "n_test"})
     return rows
 
+def check_out_path(out_path:str|Path) -> Path:
+    "`out_path` if results can be written there: a `.json` name, neither it nor its `.csv` sibling a directory, in a writable (or creatable) directory."
+    import os
+    p = Path(out_path)
+    if p.suffix != ".json": raise ValueError(f"out_path must end in .json, got {p.name!r}")
+    for q in (p, p.with_suffix(".csv")):
+        if q.is_dir(): raise IsADirectoryError(f"{q} is a directory: out_path must name a .json file")
+    d = p.parent
+    while not d.exists() and d != d.parent: d = d.parent   # the nearest existing ancestor is where mkdir starts
+    if not d.is_dir(): raise NotADirectoryError(f"{d} is not a directory, so {p} cannot be written")
+    if not os.access(d, os.W_OK | os.X_OK): raise PermissionError(f"{d} is not writable, so {p} cannot be written")
+    return p
+
+def check_counts(**counts):
+    "Each count must be an int >= its minimum (0 unless given as `name=(value, minimum)`)."
+    for k, v in counts.items():
+        v, lo = v if isinstance(v, tuple) else (v, 0)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo: raise ValueError(f"{k} must be an int >= {lo}, got {v!r}")
+
 def write_results(res:dict, # from `evaluate`
                   out_path:str|Path, # the JSON file; the CSV gets the same name with suffix .csv
                  ) -> tuple:
     "Write `res` as JSON and as CSV rows, each atomically; return both paths."
-    out_path = Path(out_path)
-    if out_path.suffix != ".json": raise ValueError(f"out_path must end in .json, got {out_path.name}")
+    out_path = check_out_path(out_path)
     atomic_write_text(out_path, json.dumps(res, indent=1, default=json_default) + "\n")
     buf = io.StringIO(); rows = results_rows(res)
     w = csv.DictWriter(buf, fieldnames=["dataset", "metric", "value", "ci_low", "ci_high", "std", "n", "settings"], lineterminator="\n")
@@ -288,16 +317,20 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS))
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--temperatures", type=float, nargs="+", default=[], help="extra StructDRAW prior temperatures for S-Acc (1 is always measured)")
+    p.add_argument("--allow-other-dataset", action="store_true", help="evaluate on a data set other than the one the model trained on (a transfer)")
     return p
 
 def main(argv:list|None=None) -> dict:
     "Entry point of `python -m gnm_nb.evaluate`."
     a = cli_parser().parse_args(argv)
+    check_out_path(a.out)
+    check_counts(n_samples=a.n_samples, ll_images=a.ll_images, ap_images=a.ap_images, probe_train_images=a.probe_train_images,
+                 dsteps_images=a.dsteps_images, batch=(a.batch, 1), ll_k=(a.ll_k, 1))
     from gnm_nb.gnm import load_model
     model = load_model(a.checkpoint, device=get_device(a.device))
     res = evaluate(model, a.dataset, a.out, n_samples=a.n_samples, ll_images=a.ll_images, ll_k=a.ll_k, ap_images=a.ap_images,
                    probe_train_images=a.probe_train_images, dsteps_images=a.dsteps_images, seeds=a.seeds, metrics=a.metrics,
-                   batch=a.batch, info={"checkpoint": str(a.checkpoint)}, temperatures=a.temperatures)
+                   batch=a.batch, info={"checkpoint": str(a.checkpoint)}, temperatures=a.temperatures, allow_other_dataset=a.allow_other_dataset)
     print(json.dumps({k: res[k] for k in ("s_acc", "ll") if k in res} | ({"d_steps": res["d_steps"]["mean"]} if "d_steps" in res else {}), default=json_default))
     return res
 

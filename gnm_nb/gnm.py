@@ -327,7 +327,8 @@ def load_model(path, device:str|torch.device="cpu") -> GNM:
     ck = load_checkpoint(path)
     if ck["kind"] == "trainer" and (ck["config"] or {}).get("model"):   # a training checkpoint of `20_trainer`
         c = ck["config"]["model"]; c = {"gnm": c["cfg"], "objective": c["objective"], "preset": c.get("preset")}
-        weights, info = ck["state"]["model"], {"step": ck["state"]["step"], "source": "trainer checkpoint"}
+        weights, info = ck["state"]["model"], {"step": ck["state"]["step"], "source": "trainer checkpoint",
+                                                "dataset": ((ck["config"] or {}).get("data") or {}).get("dataset")}
     elif ck["kind"] == "gnm-model": c, weights, info = ck["config"], ck["state"]["weights"], ck["state"]["info"]
     else: raise CheckpointError(f"{path} holds a {ck['kind']!r} checkpoint, expected a GNM model or a GNM training checkpoint")
     m = GNM(GNMConfig.from_dict(c["gnm"]), ObjectiveConfig.from_dict(c["objective"]), preset=c.get("preset"))

@@ -6,10 +6,10 @@ Docs: https://gnm-nb.github.io/gnm_nb/release.html.md"""
 
 # %% ../nbs/35_release.ipynb #c002
 from __future__ import annotations
-import argparse, csv, io, json, os, platform
+import argparse, csv, io, json, os, platform, re, warnings
 from pathlib import Path
 import torch
-from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info
+from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
 from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
 from .gnm import load_model, save_model
 
@@ -132,6 +132,24 @@ def _shipped_curves(p:Path) -> list|None:
     if not f.is_file(): return None
     return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items() if v != ""} for r in csv.DictReader(io.StringIO(f.read_text()))]
 
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+def _read_eval(path) -> dict:
+    "The results dict of an `evaluate` JSON file; a missing, non-JSON or foreign file is a clear error."
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"evaluation file {p} does not exist")
+    try: res = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not JSON ({e}): pass the results JSON that gnm_nb.evaluate wrote") from None
+    if not isinstance(res, dict) or "dataset" not in res or "settings" not in res:
+        raise ValueError(f"{p} is not a results file of gnm_nb.evaluate (it lacks 'dataset' / 'settings')")
+    return res
+
+def _weights_problem(res:dict, model) -> str|None:
+    "None if the evaluation `res` measured exactly the weights of `model`; else why it cannot be credited to them."
+    if not res.get("weights_sha256"): return "it does not record which weights it measured (no weights_sha256); re-run gnm_nb.evaluate"
+    if res["weights_sha256"] != weights_sha256(model): return "it measured other weights (their SHA-256 differs)"
+    return None
+
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
                   out_dir="checkpoints", # where the release files go
@@ -141,9 +159,16 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
                   notes:str="", # free text for the card (what limits the model, ...)
                   machine:dict|None=None, # default `machine_info()` of this process
                   checkpoint:str|None=None, # which checkpoint of the run to ship (file name or path); default the newest
+                  force:bool=False, # replace an existing release of the same name in out_dir (with a warning)
                  ) -> dict:
     "Write `<name>.ckpt` (float16), `<name>_curves.csv`, `<name>.json` and `<name>.md` for a checkpoint of `run_dir` (default the newest)."
     run_dir, out_dir = Path(run_dir), Path(out_dir)
+    name = name or f"gnm_{dataset}"
+    if not _NAME_RE.match(name): raise ValueError(f"name must be a plain file name (letters, digits, '.', '_', '-'; no '/' or leading '.'), got {name!r}")
+    existing = [p for p in (out_dir / f"{name}{s}" for s in (".ckpt", ".json", ".md", "_curves.csv")) if p.exists()]
+    if existing and not force:
+        raise FileExistsError(f"{out_dir} already holds a release named {name!r} ({', '.join(p.name for p in existing)}); "
+                              "pass force=True (CLI --force) to replace it, or choose another name")
     cks = list_checkpoints(run_dir)
     if not cks: raise FileNotFoundError(f"{run_dir}: no checkpoints (expected {run_dir}/checkpoints/step_*.pt)")
     if checkpoint is not None:
@@ -151,19 +176,20 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
         if not chosen: raise FileNotFoundError(f"{run_dir} has no checkpoint {Path(checkpoint).name}; it has {[c.name for c in cks]}")
         cks = cks[:cks.index(chosen[0]) + 1]
     model = load_model(cks[-1])
-    run = load_checkpoint(cks[-1])["config"]
+    ck = load_checkpoint(cks[-1]); run = ck["config"]
+    lr_used = ck["state"]["optimizer"]["param_groups"][0]["lr"]   # what the optimiser trained with (a config's lr can differ)
     if (run.get("data") or {}).get("dataset") != dataset:
         raise ValueError(f"{run_dir} trained on {(run.get('data') or {}).get('dataset')!r}, not {dataset!r}")
     res = None
     if eval_path is not None:
-        res = json.loads(Path(eval_path).read_text())
+        res = _read_eval(eval_path)
         if res.get("dataset") != dataset: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, not {dataset!r}")
-        evaluated = (res.get("info") or {}).get("checkpoint")
-        if evaluated and Path(evaluated).name != cks[-1].name:   # the card's numbers must belong to the weights it ships
-            raise ValueError(f"{eval_path} evaluates {Path(evaluated).name}, but the release would ship {cks[-1].name}; "
-                             f"pass checkpoint={Path(evaluated).name!r} (CLI --checkpoint) or evaluate {cks[-1].name}")
+        if why := _weights_problem(res, model):   # the card's numbers must belong to the weights it ships
+            evaluated = (res.get("info") or {}).get("checkpoint")
+            hint = (f"; it names {Path(evaluated).name}: pass checkpoint={Path(evaluated).name!r} (CLI --checkpoint) to ship that one"
+                    if evaluated and Path(evaluated).name != cks[-1].name else f"; evaluate {cks[-1]}")
+            raise ValueError(f"{eval_path} cannot go on the card: the release would ship {cks[-1].name} of {run_dir}, and {why}{hint}")
     records = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if r.get("step", 0) <= model.info["step"]]   # not past the checkpoint
-    name = name or f"gnm_{dataset}"
     tr = run["train"]
     init_from = (run.get("data") or {}).get("init_from")
     target = out_dir / f"{name}.ckpt"
@@ -175,14 +201,18 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
     card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
-            "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": tr["lr"],
-            "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
+            "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": lr_used,
+            "lr_history": run.get("lr_history") or [[0, lr_used]], "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
             "objective": model.objective.to_dict(), "wall_time_hours": hours,
             "init": init, "total_steps": model.info["step"] + ((init["steps"] or 0) if init else 0),
             "total_wall_time_hours": round(hours + ((init["wall_time_hours"] or 0) if init else 0), 3),
             "machine": machine or machine_info(), "source_checkpoint": cks[-1].name, "weights": "float16",
             "metrics": headline_metrics(res) if res else {}, "eval_settings": res["settings"] if res else None,
             "paper": paper_values(dataset, variant), "notes": notes}
+    if existing:
+        old = json.loads(out_dir.joinpath(f"{name}.json").read_text()) if out_dir.joinpath(f"{name}.json").is_file() else {}
+        warnings.warn(f"force=True: replacing the release {name!r} in {out_dir} ({old.get('steps', '?')} steps of {old.get('preset', '?')} "
+                      f"from {old.get('source_checkpoint', '?')}) with {model.info['step']} steps from {cks[-1]}", UserWarning)
     out_dir.mkdir(parents=True, exist_ok=True)
     save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     rows = learning_curves(records)
@@ -214,13 +244,18 @@ def _hours(v): return "? h" if v is None else f"{v:.2f} h"
 
 def _px(v): return "–" if v is None else f"{v:.1f}"
 
+def _lr_text(card:dict) -> str:
+    "The learning rate, or each rate with the step it applied from when a resumed run changed it."
+    h = card.get("lr_history") or []
+    return ", ".join(f"{lr:g} from step {s:,}" for s, lr in h) if len(h) > 1 else f"{card['lr']}"
+
 def card_markdown(card:dict) -> str:
     "The model card as Markdown."
     m, p, mach = card["metrics"], card["paper"], card["machine"]
     lines = [f"# {card['name']}: {card['model']} ({card['variant']}) on {card['dataset']}", "",
              f"- preset `{card['preset']}`, {card['parameters']:,} parameters, weights stored as {card['weights']}",
              f"- data: {_data_line(card['data'])}",
-             f"- training: {card['steps']:,} steps, batch {card['batch_size']}, {card['optimizer']} lr {card['lr']}, clip {card['grad_clip']}, "
+             f"- training: {card['steps']:,} steps, batch {card['batch_size']}, {card['optimizer']} lr {_lr_text(card)}, clip {card['grad_clip']}, "
              f"seed {card['seed']}, {card['precision']}",
              f"- wall time {card['wall_time_hours']:.2f} h on {mach.get('cpus')} CPU(s) ({mach.get('processor')}), "
              f"CUDA: {mach.get('cuda') or 'none'}; torch {mach.get('torch')}"]
@@ -256,11 +291,13 @@ def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.c
     "Replace the card's metric groups that `eval_path` measured; rewrite `<name>.json` and `<name>.md` atomically."
     card_path, eval_path = Path(card_path), Path(eval_path)
     if not card_path.is_file(): raise FileNotFoundError(f"no model card {card_path}")
-    card, res = json.loads(card_path.read_text()), json.loads(eval_path.read_text())
+    card, res = json.loads(card_path.read_text()), _read_eval(eval_path)
     if res.get("dataset") != card["dataset"]: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, but {card_path.name} is a {card['dataset']!r} model")
     weights, evaluated = card_path.with_suffix(".ckpt"), (res.get("info") or {}).get("checkpoint")
-    if not evaluated or not Path(evaluated).is_file() or Path(evaluated).resolve() != weights.resolve():
-        raise ValueError(f"{eval_path} evaluates {evaluated!r}, not the shipped weights {weights}: run `python -m gnm_nb.evaluate --checkpoint {weights} ...`")
+    if not weights.is_file(): raise FileNotFoundError(f"{card_path.name} has no weights {weights.name} beside it")
+    if why := _weights_problem(res, load_model(weights)):
+        raise ValueError(f"{eval_path} (of {evaluated!r}) cannot go on the card: it is about other weights, not the shipped weights {weights} ({why}); "
+                         f"run `python -m gnm_nb.evaluate --checkpoint {weights} ...`")
     groups = [g for g in _METRIC_GROUPS if g in res]
     if not groups: raise ValueError(f"{eval_path} holds no metric")
     m = {k: v for k, v in card["metrics"].items() if not any(k in _METRIC_GROUPS[g] for g in groups)}
@@ -280,6 +317,7 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
     p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
+    p.add_argument("--force", action="store_true", help="replace an existing release of the same name in --out")
     return p
 
 def main(argv:list|None=None) -> dict:
@@ -290,7 +328,7 @@ def main(argv:list|None=None) -> dict:
         if a.run or not a.eval: p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and no --run")
         card = update_card(a.update_card, a.eval); print(card_markdown(card)); return card
     if not (a.run and a.dataset): p.error("a release needs --run and --dataset")
-    card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes, checkpoint=a.checkpoint)
+    card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes, checkpoint=a.checkpoint, force=a.force)
     print(card_markdown(card))
     return card
 

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from .datasets import load_scenes, dataset_spec
 from .gnm import build_model, make_configs
 from .core import Config, seed_everything
-from .trainer import TrainConfig, Trainer, init_distributed
+from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
 # %% auto #0
 __all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'run_training',
@@ -47,7 +47,8 @@ class RunConfig(Config):
     device: str = _opt("auto", "'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:N'")
     seed: int = _opt(0, "model initialisation, sampling noise and data order")
     out_dir: str = _opt("runs/train", "run directory: checkpoints/, metrics.jsonl, images/")
-    resume: bool = _opt(False, "continue from the newest readable checkpoint in out_dir (False: start over, removing an old run there)")
+    resume: bool = _opt(False, "continue from the newest readable checkpoint in out_dir (False: a new run)")
+    overwrite: bool = _opt(False, "a new run may delete an earlier run's checkpoints, log and images in out_dir (False: that is an error)")
     log_every: int = _opt(1, "steps between metrics records")
     ckpt_every: int = _opt(2, "steps between checkpoints (one is always written at the end)")
     image_every: int = _opt(3, "steps between image grids (always at the end); 0: never")
@@ -137,6 +138,7 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     "Train GNM `cfg.preset` on the training split of `cfg.dataset`; rank 0 writes checkpoints, metrics and images into `cfg.out_dir`."
     c = run_config(cfg, **kwargs)
     rank, world, _ = init_distributed(c.device)
+    check_out_dir(c.out_dir, c.resume, c.overwrite)   # a protected out_dir fails before the data set is built
     load = lambda: load_scenes(c.dataset, "train", root=c.data_root, sizes={"train": c.data_size}, seed=c.data_seed,
                                progress=c.progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it

@@ -23,10 +23,11 @@ from .core import (Config, get_device, seed_everything, get_rng_state, set_rng_s
                          atomic_write_text, save_checkpoint, load_checkpoint, CheckpointError)
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'PRECISIONS', 'RESERVED_KEYS', 'TrainConfig', 'ToyRectangles', 'ToyVAE', 'StepBatchSampler', 'image_of',
-           'collate_images', 'make_grid', 'draw_boxes', 'save_png', 'checkpoint_path', 'list_checkpoints',
-           'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'make_optimizer', 'autocast_context',
-           'loggable_scalars', 'init_distributed', 'NonFiniteLossError', 'Trainer']
+__all__ = ['OPTIMIZERS', 'PRECISIONS', 'RESERVED_KEYS', 'SANE_WEIGHT_MAX', 'TrainConfig', 'ToyRectangles', 'ToyVAE',
+           'StepBatchSampler', 'image_of', 'collate_images', 'make_grid', 'draw_boxes', 'save_png', 'checkpoint_path',
+           'list_checkpoints', 'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'make_optimizer',
+           'autocast_context', 'loggable_scalars', 'init_distributed', 'NonFiniteLossError', 'Trainer',
+           'earlier_run_files', 'check_out_dir', 'checkpoint_problem']
 
 # %% ../nbs/20_trainer.ipynb #c006
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -44,6 +45,7 @@ class TrainConfig(Config):
     seed: int = 0               # seeds the data order and the model's noise
     out_dir: str = "runs/train" # checkpoints/, images/, metrics.jsonl, tb/
     resume: bool = False        # continue from the newest readable checkpoint in out_dir
+    overwrite: bool = False     # a fresh start may delete an earlier run's files in out_dir (without it, they are an error)
     log_every: int = 100        # steps between metrics records
     ckpt_every: int = 5000      # steps between checkpoints (one is always written at the end); 0: only at the end
     image_every: int = 5000     # steps between image grids (and at the end); 0: never
@@ -64,7 +66,8 @@ class TrainConfig(Config):
             if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         for k in ("batch_size", "log_every", "keep_last", "n_images"):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
-        if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not (self.lr > 0 and math.isfinite(self.lr)): raise ValueError(f"lr must be > 0 and finite, got {self.lr}")
+        if math.isnan(self.grad_clip): raise ValueError("grad_clip must be a number (<= 0 disables clipping), got nan")
 
 TrainConfig.register("paper")
 TrainConfig.register("cpu", steps=20_000, log_every=20, ckpt_every=500, image_every=1000)
@@ -264,7 +267,7 @@ def load_latest_checkpoint(out_dir:str|Path, map_location="cpu"):
     paths, bad = list_checkpoints(out_dir), []
     for p in reversed(paths):
         try: return p, load_checkpoint(p, kind="trainer", map_location=map_location)
-        except CheckpointError as e:
+        except CheckpointError as e:   # truncated, corrupted, unreadable or unsafe: `load_checkpoint` says which
             bad.append(p)
             warnings.warn(f"skipping unreadable checkpoint: {e}; falling back to the previous one", RuntimeWarning)
     if bad: raise CheckpointError(f"none of the {len(bad)} checkpoints in {Path(out_dir) / 'checkpoints'} is readable")
@@ -392,7 +395,7 @@ class Trainer:
         self.opt = make_optimizer(cfg.optimizer, self.params, cfg.lr)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
         self.run_config = {"train": cfg.to_dict(), "model": model_config if model_config is not None else _config_dict(model),
-                           "data": data_config}
+                           "data": data_config, "lr_history": [[0, cfg.lr]]}   # [step, lr in force from that step]
         self.metrics = MetricsLog(self.out_dir / "metrics.jsonl")
         self.eval_fn = eval_fn
         self.step, self.history, self.resumed_from, self._saved_step, self._tb = 0, [], None, None, None
@@ -404,13 +407,29 @@ class Trainer:
                                                find_unused_parameters=cfg.ddp_find_unused)
 
 # %% ../nbs/20_trainer.ipynb #c049
+def earlier_run_files(out_dir:str|Path) -> list:
+    "The files a run leaves in `out_dir`: checkpoints, the metrics log, image grids and TensorBoard events."
+    out_dir = Path(out_dir)
+    old = list_checkpoints(out_dir) + ([out_dir / "metrics.jsonl"] if (out_dir / "metrics.jsonl").is_file() else [])
+    return old + sorted((out_dir / "images").glob("step_*.png")) + sorted((out_dir / "tb").glob("events.out.tfevents.*"))
+
+def check_out_dir(out_dir:str|Path, resume:bool, overwrite:bool) -> list:
+    "Raise `FileExistsError` if a run in `out_dir` would start over an earlier run's files without `overwrite`; else return those files."
+    out_dir = Path(out_dir); old = earlier_run_files(out_dir)
+    if old and not overwrite and not (resume and list_checkpoints(out_dir)):
+        why = "resume=True but it holds no checkpoint to resume from" if resume else "resume=False"
+        raise FileExistsError(f"{out_dir} holds {len(old)} file(s) of an earlier run (e.g. {old[0].relative_to(out_dir)}) and {why}; "
+                              "nothing was deleted. Pass resume=True to continue that run, overwrite=True to delete it and start over, "
+                              "or choose another out_dir")
+    return old
+
 @patch
 def _start_fresh(self:Trainer):
-    "Remove the files of an earlier run in `out_dir` (rank 0)."
+    "Start at step 0: refuse (every rank) if `out_dir` holds an earlier run, unless `overwrite`; then rank 0 removes its files."
+    old = check_out_dir(self.out_dir, self.cfg.resume, self.cfg.overwrite)
     if not self.is_main: return
-    old = list_checkpoints(self.out_dir) + ([self.metrics.path] if self.metrics.path.is_file() else [])
-    old += sorted((self.out_dir / "images").glob("step_*.png")) + sorted((self.out_dir / "tb").glob("events.out.tfevents.*"))
-    if old: warnings.warn(f"resume=False: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)
+    if self.cfg.resume and not old: warnings.warn(f"resume=True but {self.out_dir} holds no run yet: starting from step 0", UserWarning)
+    if old: warnings.warn(f"overwrite=True: removing {len(old)} file(s) of an earlier run in {self.out_dir}", UserWarning)
     for p in old: p.unlink(missing_ok=True)
     _remove_partial_writes(self.out_dir)
 
@@ -443,10 +462,36 @@ def train_step(self:Trainer, x:torch.Tensor) -> dict:
     self.step += 1
     return rec
 
+SANE_WEIGHT_MAX = 1e4   # |weight| above this in a checkpoint means the run had already blown up (trained weights are O(1)-O(10))
+
+def checkpoint_problem(path:str|Path) -> str|None:
+    "None if the trainer checkpoint `path` loads and holds finite model weights (all |w| <= `SANE_WEIGHT_MAX`) and a finite optimiser state; else what is wrong."
+    try: st = load_checkpoint(path, kind="trainer")["state"]
+    except CheckpointError as e: return str(e)
+    for k, v in st["model"].items():
+        if torch.is_tensor(v) and v.is_floating_point():
+            if not torch.isfinite(v).all(): return f"model weight {k} is not finite"
+            if v.numel() and v.abs().max() > SANE_WEIGHT_MAX: return f"model weight {k} reaches |w| = {v.abs().max().item():.3g} > {SANE_WEIGHT_MAX:g}"
+    for i, s in st["optimizer"].get("state", {}).items():
+        for k, v in s.items():
+            if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all(): return f"optimiser state {k} of parameter {i} is not finite"
+    return None
+
 @patch
 def _nonfinite_message(self:Trainer, what:str, rec:dict) -> str:
-    ck = list_checkpoints(self.out_dir)
-    last = f"the last good checkpoint is {ck[-1]} (resume=True continues from it)" if ck else "no checkpoint has been written yet"
+    "The stop message; checkpoints that already hold blown-up weights are renamed `*.unsound` (rank 0) so that resume=True skips them."
+    unsound, last = [], "no checkpoint has been written yet"
+    for p in reversed(list_checkpoints(self.out_dir)):
+        why = checkpoint_problem(p)
+        if why is None:
+            last = f"the last good checkpoint is {p} (resume=True continues from it)"; break
+        unsound.append(f"{p.name} ({why})")
+        if self.is_main:
+            try: p.rename(p.with_name(p.name + ".unsound"))
+            except OSError: pass   # the stop message must not be lost to a file that vanished meanwhile
+    else:
+        if unsound: last = "no checkpoint with sound weights is left (overwrite=True starts over)"
+    if unsound: last += f"; renamed to *.unsound because their weights had already blown up: {', '.join(unsound)}"
     terms = ", ".join(f"{k}={v:.4g}" for k, v in rec.items())
     return (f"training stopped: the {what} is not finite at step {self.step} ({terms}); the parameters were not updated; {last}. "
             "Lower the learning rate, check the data, or try precision='fp32'.")
@@ -473,8 +518,8 @@ def save(self:Trainer) -> Path|None:
 
 # %% ../nbs/20_trainer.ipynb #c060
 _STRICT_KEYS = ("batch_size", "seed", "optimizer", "precision")
-_FREE_KEYS = ("steps", "resume", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "num_workers",
-              "n_images", "tensorboard", "progress")
+_FREE_KEYS = ("steps", "resume", "overwrite", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "num_workers",
+              "n_images", "tensorboard", "progress", "lr")   # lr: applied and recorded by `_restore_lr`
 
 @patch
 def _check_resumable(self:Trainer, path:Path, saved:dict|None):
@@ -492,12 +537,22 @@ def _check_resumable(self:Trainer, path:Path, saved:dict|None):
     if changed and self.is_main: warnings.warn(f"resuming {path} with changed settings {changed}", UserWarning)
 
 @patch
+def _restore_lr(self:Trainer, path:Path, saved:dict|None):
+    "Put `cfg.lr` into the restored optimiser (its state holds the rate it trained with) and extend the run's `lr_history`."
+    used = self.opt.param_groups[0]["lr"]   # the truth at the checkpoint, even where a config's `lr` says otherwise
+    history = [list(h) for h in ((saved or {}).get("lr_history") or [[0, used]])]
+    for g in self.opt.param_groups: g["lr"] = self.cfg.lr
+    if used != self.cfg.lr:
+        if self.is_main: warnings.warn(f"resuming {path} with lr {self.cfg.lr:g} instead of {used:g}: "
+                                       f"the new rate applies from step {self.step} on", UserWarning)
+        history.append([self.step, self.cfg.lr])
+    self.run_config["lr_history"] = history
+
+@patch
 def restore(self:Trainer) -> bool:
     "Continue from the newest readable checkpoint in `out_dir`; False if there is none."
     found = load_latest_checkpoint(self.out_dir)
-    if found is None:
-        if self.is_main: warnings.warn(f"resume=True but {self.out_dir} holds no checkpoint: starting from step 0", UserWarning)
-        return False
+    if found is None: return False   # `_start_fresh` starts at step 0 if out_dir is empty, else refuses
     path, ck = found
     self._check_resumable(path, ck["config"])
     st = ck["state"]
@@ -505,6 +560,7 @@ def restore(self:Trainer) -> bool:
     self.opt.load_state_dict(st["optimizer"])
     if self.scaler is not None and st.get("scaler"): self.scaler.load_state_dict(st["scaler"])
     self.step = self._saved_step = int(st["step"])
+    self._restore_lr(path, ck["config"])
     if st["world_size"] == self.world_size: set_rng_state(st["rng"][self.rank])
     else:
         warnings.warn(f"{path} was written by {st['world_size']} process(es), this run has {self.world_size}: random "
