@@ -1,7 +1,7 @@
 """The README is the front door: it is generated from nbs/index.ipynb (scripts/make_readme.py), short, its results table is
 the shipped model cards' numbers, its Python block runs, and every command in it runs as written from the repository root
 (with tiny sizes appended, in a scratch copy of the repository so that nothing here is touched)."""
-import json, os, re, shutil, subprocess, sys
+import hashlib, json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -84,6 +84,10 @@ def test_every_command_has_a_case():
 
 def scratch_repo(tmp: Path) -> Path:
     "A copy of the repository's sources (the environment and the shipped models linked, not copied)."
+    stamp = ROOT/".venv"/".gnm_nb-installed"
+    want = hashlib.sha256((ROOT/"pyproject.toml").read_bytes() + (ROOT/"constraints.txt").read_bytes()).hexdigest()
+    if not stamp.is_file() or stamp.read_text().strip() != want:   # else scripts/setup.sh in the copy would reinstall .venv from the copy
+        pytest.fail("./.venv is not installed from the current pyproject.toml / constraints.txt: run `bash scripts/setup.sh` first")
     dst = tmp/"repo"; dst.mkdir()
     for f in ("pyproject.toml", "constraints.txt", "README.md"): shutil.copy(ROOT/f, dst)
     for d in ("nbs", "gnm_nb", "scripts", "tests"):
@@ -124,3 +128,17 @@ def test_notebook_paths_from_any_directory(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and "n_samples must be a positive integer" in r.stdout + r.stderr, r.stderr[-2000:]
     assert not (repo/"figs_bad").exists()
+
+@pytest.mark.slow
+def test_notebooks_write_into_the_repository_from_any_directory(tmp_path):
+    "Started outside the repository, 90_figures writes into its figures folder and 80_train into its runs/, not next to the caller."
+    repo = scratch_repo(tmp_path); env = scratch_env(repo, tmp_path); elsewhere = tmp_path/"elsewhere"; elsewhere.mkdir()
+    pm = lambda nb: [str(BIN/"papermill"), str(repo/"nbs"/nb), str(tmp_path/f"{nb}.out.ipynb"), "-k", "python3"]
+    r = subprocess.run(pm("90_figures.ipynb") + TINY_FIG.split() + ["-p", "out_dir", "figs_ok"], cwd=elsewhere, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (repo/"figs_ok"/"headline_mnist4.png").is_file() and not (elsewhere/"figs_ok").exists() and not (tmp_path/"figs_ok").exists()
+    r = subprocess.run(pm("80_train.ipynb") + "-p steps 2 -p data_size 16 -p image_every 2 -p out_dir runs/t".split(), cwd=elsewhere,
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (repo/"runs"/"t"/"checkpoints"/"step_00000002.pt").is_file() and not (elsewhere/"runs").exists() and not (tmp_path/"runs").exists()
