@@ -57,7 +57,7 @@ class BenchConfig(Config):
         if self.precision not in ("fp32", "bf16"): raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
 def default_batch(preset:str, mode:str) -> int:
-    "The issue's batch sizes: training 32 (MNIST) / 16 (Arrow), generation 32, LL 4 images (× K particles)."
+    "The benchmark's batch sizes (the authors' protocol): training 32 (MNIST) / 16 (Arrow), generation 32, LL 4 images (× K particles)."
     if mode == "generate": return 32
     if mode == "ll": return 4
     return 16 if "arrow" in preset else 32

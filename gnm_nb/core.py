@@ -17,7 +17,7 @@ import torch
 # %% auto #0
 __all__ = ['CKPT_MAGIC', 'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'Config', 'atomic_write',
            'atomic_write_bytes', 'atomic_write_text', 'CheckpointError', 'save_checkpoint', 'load_checkpoint',
-           'weights_sha256', 'count_parameters', 'in_test', 'json_default', 'machine_info']
+           'weights_sha256', 'count_parameters', 'in_test', 'json_default', 'machine_info', 'repo_root', 'project_path']
 
 # %% ../nbs/00_core.ipynb #c005
 def get_device(device:str|torch.device="auto", # "auto", "cpu", "cuda", "cuda:N" or "mps"
@@ -271,3 +271,29 @@ def machine_info() -> dict:
             "cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+# %% ../nbs/00_core.ipynb #c031
+def _is_repo(d:Path) -> bool:
+    "A gnm_nb checkout: its pyproject.toml, the notebooks and the package."
+    return (d/"pyproject.toml").is_file() and (d/"nbs").is_dir() and (d/"gnm_nb"/"__init__.py").is_file()
+
+def repo_root() -> Path:
+    "The gnm_nb repository: `$GNM_ROOT`, else the checkout this package is installed from, else the nearest parent of the cwd that is one."
+    env = os.environ.get("GNM_ROOT")
+    if env:
+        root = Path(env).expanduser().resolve()
+        if not _is_repo(root): raise FileNotFoundError(f"GNM_ROOT={env} is not a gnm_nb repository (it needs pyproject.toml, nbs/ and gnm_nb/)")
+        return root
+    import gnm_nb
+    candidates = [Path(gnm_nb.__file__).resolve().parent.parent, *[d for d in (Path.cwd().resolve(), *Path.cwd().resolve().parents)]]
+    for d in candidates:
+        if _is_repo(d): return d
+    raise FileNotFoundError("cannot find the gnm_nb repository (pyproject.toml, nbs/, gnm_nb/): gnm_nb is not installed from a checkout "
+                            "and the working directory is not inside one; set GNM_ROOT to the repository")
+
+def project_path(path:str|Path, # absolute, `~/...`, or relative to the repository root
+                ) -> Path:
+    "`path` resolved against the repository root, not the working directory (absolute paths are kept)."
+    if path is None or str(path).strip() == "": raise ValueError("project_path needs a path, got an empty one")
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else repo_root()/p

