@@ -12,6 +12,7 @@ import torch
 from .core import atomic_write_text, count_parameters, load_checkpoint
 from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
 from .gnm import load_model, save_model
+from .models import load, save, model_family, family_module
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
@@ -53,10 +54,17 @@ PAPER = {
     ("mnist4_10", "GNM-8"): {"s_acc": 0.852, "d_steps": 6639, "ll": 10692},
     ("mnist4_10", "GNM-β-2"): {"s_acc": 0.916, "d_steps": 1719, "ll": 10684},
     ("mnist4_10", "GNM-8-β-2"): {"s_acc": 0.960, "d_steps": 3599, "ll": 10693},
+    ("mnist4_10", "GENESIS"): {"s_acc": 0.016, "d_steps": 199, "ll": 10084},
+    ("mnist4_10", "ConvDRAW"): {"s_acc": 0.000, "d_steps": 959, "ll": 10756},
+    ("mnist4_10", "ConvDRAW-8"): {"s_acc": 0.004, "d_steps": 1759, "ll": 10775},
+    ("mnist4_10", "ConvDRAW-β-10"): {"s_acc": 0.560, "d_steps": 2399, "ll": 10429},
+    ("mnist4_10", "ConvDRAW-8-β-10"): {"s_acc": 0.880, "d_steps": 1759, "ll": 10479},
+    ("mnist4", "SPACE"): {"ap50": 0.906, "ap": 0.464, "zwhat_acc": 0.979},
+    ("mnist10", "SPACE"): {"ap50": 0.905, "ap": 0.453, "zwhat_acc": 0.980},
 }
 
 def paper_values(dataset:str, variant:str="GNM") -> dict:
-    "The supplement's numbers for GNM `variant` on `dataset` (empty where the paper reports none)."
+    "The supplement's numbers for model `variant` (a row name of supp. Tables 1-2) on `dataset` (empty where the paper reports none)."
     return dict(PAPER.get((dataset, variant), {}))
 
 # %% ../nbs/35_release.ipynb #c014
@@ -137,12 +145,14 @@ def _shipped_curves(p:Path) -> list|None:
     if not f.is_file(): return None
     return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items() if v != ""} for r in csv.DictReader(io.StringIO(f.read_text()))]
 
+_MODEL_NAMES = {"gnm": "GNM", "vae": "VAE", "convdraw": "ConvDRAW", "genesis": "GENESIS", "space": "SPACE"}
+
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
                   out_dir="checkpoints", # where the release files go
                   name:str|None=None, # file stem; default gnm_<dataset>
                   eval_path=None, # results JSON of `evaluate` for this model (optional)
-                  variant:str="GNM", # the paper's row to compare with (MNIST-4-10: GNM, GNM-8, GNM-β-2, GNM-8-β-2)
+                  variant:str|None=None, # the paper's row to compare with (MNIST-4-10: GNM, GNM-8, GNM-β-2, GNM-8-β-2, ConvDRAW, ...); default: GNM, or the baseline preset's variant
                   notes:str="", # free text for the card (what limits the model, ...)
                   machine:dict|None=None, # default `machine_info()` of this process
                   checkpoint:str|None=None, # which checkpoint of the run to ship (file name or path); default the newest
@@ -155,7 +165,9 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
         chosen = [c for c in cks if c.name == Path(checkpoint).name]
         if not chosen: raise FileNotFoundError(f"{run_dir} has no checkpoint {Path(checkpoint).name}; it has {[c.name for c in cks]}")
         cks = cks[:cks.index(chosen[0]) + 1]
-    model = load_model(cks[-1])
+    model = load(cks[-1])
+    fam = model_family(model)
+    variant = variant or ("GNM" if fam == "gnm" else family_module(fam).PRESETS[model.preset])
     run = load_checkpoint(cks[-1])["config"]
     if (run.get("data") or {}).get("dataset") != dataset:
         raise ValueError(f"{run_dir} trained on {(run.get('data') or {}).get('dataset')!r}, not {dataset!r}")
@@ -168,7 +180,7 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
             raise ValueError(f"{eval_path} evaluates {Path(evaluated).name}, but the release would ship {cks[-1].name}; "
                              f"pass checkpoint={Path(evaluated).name!r} (CLI --checkpoint) or evaluate {cks[-1].name}")
     records = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if r.get("step", 0) <= model.info["step"]]   # not past the checkpoint
-    name = name or f"gnm_{dataset}"
+    name = name or f"{fam}_{dataset}"
     tr = run["train"]
     init_from = (run.get("data") or {}).get("init_from")
     target = out_dir / f"{name}.ckpt"
@@ -179,17 +191,17 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
                              f"the run started from is gone and its budget unknown; restore it (e.g. git checkout {target.with_suffix('')}*) first")
     init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
-    card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
+    card = {"name": name, "model": _MODEL_NAMES.get(fam, fam), "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": tr["lr"],
             "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
-            "objective": model.objective.to_dict(), "wall_time_hours": hours,
+            "objective": (model.objective if fam == "gnm" else model.config).to_dict(), "wall_time_hours": hours,
             "init": init, "total_steps": model.info["step"] + ((init["steps"] or 0) if init else 0),
             "total_wall_time_hours": round(hours + ((init["wall_time_hours"] or 0) if init else 0), 3),
             "machine": machine or machine_info(), "source_checkpoint": cks[-1].name, "weights": "float16",
             "metrics": headline_metrics(res) if res else {}, "eval_settings": res["settings"] if res else None,
             "paper": paper_values(dataset, variant), "notes": notes}
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
+    save(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     rows = learning_curves(records)
     if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
         start = init["run_steps"]
@@ -279,11 +291,11 @@ def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.c
 # %% ../nbs/35_release.ipynb #c024
 def main(argv:list|None=None) -> dict:
     "Entry point of `python -m gnm_nb.release`."
-    p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained GNM run: fp16 weights, curves, model card.")
+    p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained run (GNM or a baseline): fp16 weights, curves, model card.")
     p.add_argument("--run", default=None, help="training run directory"); p.add_argument("--dataset", default=None)
     p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) into this card")
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
-    p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
+    p.add_argument("--variant", default=None, help="the paper's row (default: GNM, or the baseline preset's variant)"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
     a = p.parse_args(argv)
     if a.update_card:

@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 from fastcore.script import call_parse, bool_arg
 from .datasets import load_scenes
-from .gnm import build_model
+from .models import build, family_of
 from .core import seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed
 
@@ -67,7 +67,7 @@ def reinit_nets(model, names:str|None, fresh:dict) -> list:
 
 # %% ../nbs/80_train.ipynb #c003
 def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-                 preset:str="cpu_mnist", # GNM preset (`gnm_nb.gnm.MODEL_PRESETS`)
+                 preset:str="cpu_mnist", # model preset of any family (`gnm_nb.models.PRESETS`): GNM's or a baseline's
                  steps:int=3, # optimiser steps (paper: ~1.1M)
                  batch_size:int=8, # global batch (paper: 32)
                  lr:float=1e-4, # learning rate (paper: 1e-4)
@@ -92,10 +92,11 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                  init_from:str|None=None, # start from the weights of this model file / training checkpoint (fine-tuning; schedules restart at step 0)
                  trainable:str|None=None, # comma-separated sub-networks to train (e.g. 'structdraw,bg_prior'); None: all
                  reinit:str|None=None, # comma-separated sub-networks that start afresh instead of from `init_from` (e.g. 'structdraw,bg_prior')
-                 **model_overrides, # GNMConfig / ObjectiveConfig fields
+                 **model_overrides, # fields of the family's config (GNM: GNMConfig / ObjectiveConfig)
                 ) -> Trainer:
-    "Train GNM `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
+    "Train the model of `preset` on the training split of `dataset`; rank 0 writes checkpoints, metrics and images into `out_dir`."
     if reinit and not init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
+    if (init_from or reinit) and family_of(preset) != "gnm": raise ValueError(f"init_from and reinit start a GNM from GNM weights; preset {preset!r} is a {family_of(preset)} model")
     rank, world, _ = init_distributed(device)
     load = lambda: load_scenes(dataset, "train", root=data_root, sizes={"train": data_size}, seed=data_seed,
                                progress=progress and rank == 0)
@@ -103,14 +104,14 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
     if world > 1: dist.barrier()
     if rank != 0: data = load()
     seed_everything(seed)
-    model = build_model(preset, **model_overrides)
+    model = build(preset, **model_overrides)
     fresh = {k: v.clone() for k, v in model.state_dict().items()} if reinit else None
     if init_from: init_weights(model, init_from)
     reinitialised = reinit_nets(model, reinit, fresh)
-    trained = freeze_nets(model, trainable)
-    if data[0].shape[0] != model.cfg.img_channels:
+    trained = freeze_nets(model, trainable) if hasattr(model, "nets") or trainable else None
+    if data[0].shape[0] != (model.cfg if hasattr(model, "cfg") else model.config).img_channels:
         raise ValueError(f"data set {dataset!r} has {data[0].shape[0]}-channel images but preset {preset!r} expects "
-                         f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
+                         f"{(model.cfg if hasattr(model, 'cfg') else model.config).img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
     cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, device=device, seed=seed,
                       out_dir=str(out_dir), resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
                       num_workers=num_workers, precision=precision, progress=progress)
@@ -128,7 +129,7 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
 # %% ../nbs/80_train.ipynb #c014
 @call_parse
 def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
-         preset:str="cpu_mnist", # GNM preset (gnm_nb.gnm.MODEL_PRESETS)
+         preset:str="cpu_mnist", # model preset of any family (gnm_nb.models.PRESETS)
          steps:int=3, # optimiser steps (paper: ~1.1M)
          batch_size:int=8, # global batch (paper: 32)
          lr:float=1e-4, # learning rate
@@ -152,9 +153,9 @@ def main(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_10' or '
          init_from:str=None, # model file or training checkpoint to start from (fine-tuning)
          trainable:str=None, # comma-separated sub-networks to train (default: all)
          reinit:str=None, # comma-separated sub-networks that start afresh instead of from init_from
-         model_overrides:str="{}", # JSON of GNMConfig / ObjectiveConfig fields
+         model_overrides:str="{}", # JSON of fields of the family's config (GNM: GNMConfig / ObjectiveConfig)
         ):
-    "Train GNM from the command line (also the `torchrun -m gnm_nb.train` entry point)."
+    "Train a model (GNM or a baseline) from the command line (also the `torchrun -m gnm_nb.train` entry point)."
     kw = dict(locals()); kw.update(parse_overrides(kw.pop("model_overrides")))
     run_training(**kw)
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
