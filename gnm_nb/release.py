@@ -29,7 +29,7 @@ def wall_time(records:list) -> float:
     return total + last
 
 # %% ../nbs/35_release.ipynb #c008
-CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects",
+CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",
               "beta_g", "beta_what", "tau", "grad_norm", "steps_per_sec", "eval_objects_covered", "eval_boxes_per_image", "eval_s_acc")
 
 def learning_curves(records:list) -> list:
