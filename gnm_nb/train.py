@@ -116,6 +116,8 @@ def run_training(dataset:str="mnist4", # data set: 'mnist4', 'mnist10', 'mnist4_
                       out_dir=str(out_dir), resume=resume, log_every=log_every, ckpt_every=ckpt_every, image_every=image_every, eval_every=eval_every,
                       num_workers=num_workers, precision=precision, progress=progress)
     probe = None
+    if eval_every and not callable(getattr(model, "infer", None)):
+        raise ValueError(f"eval_every probes inferred objects, and preset {preset!r} ({type(model).__name__}) has no infer; use eval_every=0")
     if eval_every and rank == 0:
         from gnm_nb.evaluate import training_probe
         probe = training_probe(dataset, eval_images, eval_samples, data_seed=data_seed)
