@@ -15,8 +15,8 @@ from torch import nn
 from .core import save_checkpoint, load_checkpoint, CheckpointError
 
 # %% auto #0
-__all__ = ['FAMILIES', 'PRESETS', 'MissingFamilyError', 'family_module', 'family_of', 'missing_families', 'build', 'model_family',
-           'save', 'load']
+__all__ = ['FAMILIES', 'PRESETS', 'MissingFamilyError', 'family_module', 'family_of', 'missing_families', 'build',
+           'check_contract', 'model_family', 'save', 'load']
 
 # %% ../nbs/40_models.ipynb #c005
 FAMILIES = {"gnm": "gnm_nb.gnm", "vae": "gnm_nb.baselines.vae", "convdraw": "gnm_nb.baselines.convdraw",
@@ -82,7 +82,18 @@ def build(preset:str, # any key of `PRESETS`
     if fam == "gnm": return family_module("gnm").build_model(preset, **overrides)
     mod = family_module(fam)
     if preset not in mod.PRESETS: raise KeyError(f"unknown {fam} preset {preset!r}; known presets: {', '.join(mod.PRESETS)}")
-    return mod.build(preset, **overrides)
+    return check_contract(mod.build(preset, **overrides), fam, preset)
+
+def check_contract(model:nn.Module, family:str, preset:str) -> nn.Module:
+    "`model` itself if it has the attributes and methods of a baseline family's model (see the contract above), else a TypeError."
+    where = f"{FAMILIES[family]}.build({preset!r})"
+    if getattr(model, "family", None) != family or getattr(model, "preset", None) != preset:
+        raise TypeError(f"{where} returned a model with family {getattr(model, 'family', None)!r} and preset {getattr(model, 'preset', None)!r}")
+    if not (callable(getattr(getattr(model, "config", None), "to_dict", None)) and hasattr(model.config, "img_channels")):
+        raise TypeError(f"{where}: the model's .config must be a Config dataclass with to_dict() and an img_channels field")
+    missing = [m for m in ("forward", "sample", "log_likelihood", "reconstruct") if not callable(getattr(model, m, None))]
+    if missing: raise TypeError(f"{where}: the model lacks {missing}")
+    return model
 
 def model_family(model:nn.Module) -> str:
     "The family of a built model (`model.family`, or 'gnm' for a GNM)."
