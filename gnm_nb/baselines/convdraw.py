@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ..core import Config
 from ..blocks import ConvStack, ConvLSTMCell
 from ..distributions import kl_normal, normal_log_prob, importance_log_likelihood
-from .vae import encoder_problems, encoder_grid, decoder_problems, image_decoder, check_images
+from .vae import encoder_problems, encoder_grid, decoder_problems, image_decoder, check_images, kl_weight
 
 # %% auto #0
 __all__ = ['PRESETS', 'ConvDRAWConfig', 'variant_name', 'ConvDRAW', 'build']
@@ -40,6 +40,7 @@ class ConvDRAWConfig(Config):
     dec_upscales: tuple[int, ...] = (1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1)
     likelihood_sigma: float = 0.2
     beta: float = 1.0                            # KL weight: 1 or 10 in the paper
+    kl_warmup_steps: int = 0                     # β ramps linearly from 0 over these steps (`41_vae`); 0: constant β
 
     def __post_init__(self):
         super().__post_init__()
@@ -54,6 +55,7 @@ def _convdraw_problems(c:ConvDRAWConfig) -> list:
     for name in ("img_size", "img_channels", "draw_steps", "z_channels", "likelihood_sigma"):
         if getattr(c, name) <= 0: return [f"{name} must be positive, got {getattr(c, name)}"]
     if c.beta < 0: return [f"beta must be >= 0, got {c.beta}"]
+    if c.kl_warmup_steps < 0: return [f"kl_warmup_steps must be >= 0, got {c.kl_warmup_steps}"]
     p = encoder_problems(c)
     if p: return p
     if not c.interaction_channels or c.interaction_channels[-1] != 2 * c.z_channels:
@@ -146,15 +148,16 @@ ConvDRAW.draw = _draw
 def _sum(t): return t.flatten(1).sum(1)
 
 def _convdraw_forward(self:ConvDRAW, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
-                      step:int=0, # global step (ConvDRAW has no schedule)
+                      step:int=0, # global step (drives the optional KL warm-up)
                      ) -> dict:
     "Loss and ELBO terms (batch means, nats per image)."
     check_images(self, x)
     d = self.draw(self.nets["encoder"](x))
     log_lik = _sum(normal_log_prob(x, self.nets["decoder"](d["f"]), self.config.likelihood_sigma))
     kl = _sum(kl_normal(d["post_mu"], d["post_std"], d["prior_mu"], d["prior_std"]))
-    loss = -log_lik + self.config.beta * kl
-    return {"loss": loss.mean(), "log_lik": log_lik.mean(), "kl": kl.mean(), "elbo": (log_lik - kl).mean(), "beta": self.config.beta}
+    beta = kl_weight(self.config, step)
+    loss = -log_lik + beta * kl
+    return {"loss": loss.mean(), "log_lik": log_lik.mean(), "kl": kl.mean(), "elbo": (log_lik - kl).mean(), "beta": beta}
 
 ConvDRAW.forward = _convdraw_forward
 

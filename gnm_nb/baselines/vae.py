@@ -18,7 +18,7 @@ from ..distributions import kl_normal, normal_log_prob, importance_log_likelihoo
 
 # %% auto #0
 __all__ = ['PRESETS', 'encoder_problems', 'encoder_grid', 'decoder_problems', 'VAEConfig', 'image_decoder', 'check_images', 'VAE',
-           'toy_scenes', 'build']
+           'kl_weight', 'toy_scenes', 'build']
 
 # %% ../../nbs/41_vae.ipynb #c005
 def _conv_out(n:int, k:int, s:int) -> int: return (n + 2 * ((k - 1) // 2) - k) // s + 1
@@ -69,6 +69,7 @@ class VAEConfig(Config):
     dec_upscales: tuple[int, ...] = (4, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1)
     likelihood_sigma: float = 0.2                 # Normal pixel likelihood, as GNM's
     beta: float = 1.0                             # weight of the KL
+    kl_warmup_steps: int = 0                      # β ramps linearly from 0 over these steps; 0: constant β
 
     def __post_init__(self):
         super().__post_init__()
@@ -78,6 +79,7 @@ def _vae_problems(c:VAEConfig) -> list:
     for name in ("img_size", "img_channels", "z_dim", "likelihood_sigma"):
         if getattr(c, name) <= 0: return [f"{name} must be positive, got {getattr(c, name)}"]
     if c.beta < 0: return [f"beta must be >= 0, got {c.beta}"]
+    if c.kl_warmup_steps < 0: return [f"kl_warmup_steps must be >= 0, got {c.kl_warmup_steps}"]
     p = encoder_problems(c)
     if p: return p
     if not c.head_channels or len(c.head_channels) != len(c.head_kernels):
@@ -148,19 +150,25 @@ class VAE(nn.Module):
 # %% ../../nbs/41_vae.ipynb #c017
 def _rsample(mu, std): return mu + std * torch.randn_like(mu)
 
+def kl_weight(config, step:int) -> float:
+    "β_t = β·min(1, step / kl_warmup_steps) (β itself when kl_warmup_steps = 0)."
+    w = config.kl_warmup_steps
+    return config.beta * (min(1.0, max(step, 0) / w) if w > 0 else 1.0)
+
 def _vae_forward(self:VAE, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
-                 step:int=0, # global step (the VAE has no schedule)
+                 step:int=0, # global step (drives the optional KL warm-up)
                 ) -> dict:
     "Loss and ELBO terms (batch means, nats per image)."
     mu, std = self.posterior(x)
     log_lik = normal_log_prob(x, self.decode(_rsample(mu, std)), self.config.likelihood_sigma).flatten(1).sum(1)
     kl = kl_normal(mu, std, 0.0, 1.0).sum(1)
-    loss = -log_lik + self.config.beta * kl
-    return {"loss": loss.mean(), "log_lik": log_lik.mean(), "kl": kl.mean(), "elbo": (log_lik - kl).mean(), "beta": self.config.beta}
+    beta = kl_weight(self.config, step)
+    loss = -log_lik + beta * kl
+    return {"loss": loss.mean(), "log_lik": log_lik.mean(), "kl": kl.mean(), "elbo": (log_lik - kl).mean(), "beta": beta}
 
 VAE.forward = _vae_forward
 
-# %% ../../nbs/41_vae.ipynb #c021
+# %% ../../nbs/41_vae.ipynb #c023
 def _vae_sample(self:VAE, n:int, # number of images
                 temperature:float=1.0, # z ~ N(0, T²): 1 is the model
                ) -> dict:
@@ -195,7 +203,7 @@ def _vae_log_likelihood(self:VAE, x:torch.Tensor, # images [B, C, H, W] in [0, 1
 
 VAE.sample, VAE.reconstruct, VAE.log_likelihood = _vae_sample, _vae_reconstruct, _vae_log_likelihood
 
-# %% ../../nbs/41_vae.ipynb #c027
+# %% ../../nbs/41_vae.ipynb #c029
 def toy_scenes(n:int=8, # images
                channels:int=1, size:int=128, squares:int=3, seed:int=0) -> torch.Tensor:
     "`n` black images with `squares` random bright 16-24 px squares each, [n, channels, size, size] in [0, 1]: a fast stand-in for scenes in tests."
@@ -207,7 +215,7 @@ def toy_scenes(n:int=8, # images
             x[i, :, r:r + s, c:c + s] = torch.rand(channels, 1, 1, generator=g) * 0.5 + 0.5
     return x
 
-# %% ../../nbs/41_vae.ipynb #c030
+# %% ../../nbs/41_vae.ipynb #c032
 PRESETS = {name: "VAE" for name in VAEConfig.presets()}
 
 def build(preset:str="vae_cpu_mnist", # a key of `PRESETS`
