@@ -306,8 +306,8 @@ def training_probe(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
 # %% ../nbs/34_evaluate.ipynb #c019
 def cli_parser() -> argparse.ArgumentParser:
     "Argument parser of `python -m gnm_nb.evaluate`."
-    p = argparse.ArgumentParser(prog="python -m gnm_nb.evaluate", description="Evaluate a saved GNM: S-Acc, D-Steps, LL, box AP, z_what probe.")
-    p.add_argument("--checkpoint", required=True, help="model file written by gnm_nb.gnm.save_model (or a trainer checkpoint)")
+    p = argparse.ArgumentParser(prog="python -m gnm_nb.evaluate", description="Evaluate a saved model (GNM or a baseline): S-Acc, D-Steps, LL, box AP, z_what probe.")
+    p.add_argument("--checkpoint", required=True, help="model file written by gnm_nb.models.save / gnm_nb.gnm.save_model (or a trainer checkpoint), any family")
     p.add_argument("--dataset", required=True, choices=["mnist4", "mnist10", "mnist4_10", "arrow"])
     p.add_argument("--out", required=True, help="results JSON (a CSV with the same stem is written next to it)")
     p.add_argument("--n-samples", type=int, default=250); p.add_argument("--ll-images", type=int, default=100)
@@ -326,8 +326,8 @@ def main(argv:list|None=None) -> dict:
     check_out_path(a.out)
     check_counts(n_samples=a.n_samples, ll_images=a.ll_images, ap_images=a.ap_images, probe_train_images=a.probe_train_images,
                  dsteps_images=a.dsteps_images, batch=(a.batch, 1), ll_k=(a.ll_k, 1))
-    from gnm_nb.gnm import load_model
-    model = load_model(a.checkpoint, device=get_device(a.device))
+    from gnm_nb.models import load
+    model = load(a.checkpoint, device=get_device(a.device))
     res = evaluate(model, a.dataset, a.out, n_samples=a.n_samples, ll_images=a.ll_images, ll_k=a.ll_k, ap_images=a.ap_images,
                    probe_train_images=a.probe_train_images, dsteps_images=a.dsteps_images, seeds=a.seeds, metrics=a.metrics,
                    batch=a.batch, info={"checkpoint": str(a.checkpoint)}, temperatures=a.temperatures, allow_other_dataset=a.allow_other_dataset)

@@ -12,6 +12,7 @@ import torch
 from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
 from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
 from .gnm import load_model, save_model
+from .models import load, save, model_family, family_module
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
@@ -28,7 +29,7 @@ def wall_time(records:list) -> float:
     return total + last
 
 # %% ../nbs/35_release.ipynb #c008
-CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects",
+CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",
               "beta_g", "beta_what", "tau", "grad_norm", "steps_per_sec", "eval_objects_covered", "eval_boxes_per_image", "eval_s_acc")
 
 def learning_curves(records:list) -> list:
@@ -53,10 +54,17 @@ PAPER = {
     ("mnist4_10", "GNM-8"): {"s_acc": 0.852, "d_steps": 6639, "ll": 10692},
     ("mnist4_10", "GNM-β-2"): {"s_acc": 0.916, "d_steps": 1719, "ll": 10684},
     ("mnist4_10", "GNM-8-β-2"): {"s_acc": 0.960, "d_steps": 3599, "ll": 10693},
+    ("mnist4_10", "GENESIS"): {"s_acc": 0.016, "d_steps": 199, "ll": 10084},
+    ("mnist4_10", "ConvDRAW"): {"s_acc": 0.000, "d_steps": 959, "ll": 10756},
+    ("mnist4_10", "ConvDRAW-8"): {"s_acc": 0.004, "d_steps": 1759, "ll": 10775},
+    ("mnist4_10", "ConvDRAW-β-10"): {"s_acc": 0.560, "d_steps": 2399, "ll": 10429},
+    ("mnist4_10", "ConvDRAW-8-β-10"): {"s_acc": 0.880, "d_steps": 1759, "ll": 10479},
+    ("mnist4", "SPACE"): {"ap50": 0.906, "ap": 0.464, "zwhat_acc": 0.979},
+    ("mnist10", "SPACE"): {"ap50": 0.905, "ap": 0.453, "zwhat_acc": 0.980},
 }
 
 def paper_values(dataset:str, variant:str="GNM") -> dict:
-    "The supplement's numbers for GNM `variant` on `dataset` (empty where the paper reports none)."
+    "The supplement's numbers for model `variant` (a row name of supp. Tables 1-2) on `dataset` (empty where the paper reports none)."
     return dict(PAPER.get((dataset, variant), {}))
 
 # %% ../nbs/35_release.ipynb #c014
@@ -132,6 +140,8 @@ def _shipped_curves(p:Path) -> list|None:
     if not f.is_file(): return None
     return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items() if v != ""} for r in csv.DictReader(io.StringIO(f.read_text()))]
 
+_MODEL_NAMES = {"gnm": "GNM", "vae": "VAE", "convdraw": "ConvDRAW", "genesis": "GENESIS", "space": "SPACE"}
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def _read_eval(path) -> dict:
@@ -153,9 +163,9 @@ def _weights_problem(res:dict, model) -> str|None:
 def release_model(run_dir, # a training run directory (checkpoints/, metrics.jsonl)
                   dataset:str, # the data set the run trained on (checked against the run)
                   out_dir="checkpoints", # where the release files go
-                  name:str|None=None, # file stem; default gnm_<dataset>
+                  name:str|None=None, # file stem; default <family>_<dataset> (gnm_<dataset> for GNM)
                   eval_path=None, # results JSON of `evaluate` for this model (optional)
-                  variant:str="GNM", # the paper's row to compare with (MNIST-4-10: GNM, GNM-8, GNM-β-2, GNM-8-β-2)
+                  variant:str|None=None, # the paper's row to compare with (MNIST-4-10: GNM, GNM-8, GNM-β-2, GNM-8-β-2, ConvDRAW, ...); default: GNM, or the baseline preset's variant
                   notes:str="", # free text for the card (what limits the model, ...)
                   machine:dict|None=None, # default `machine_info()` of this process
                   checkpoint:str|None=None, # which checkpoint of the run to ship (file name or path); default the newest
@@ -163,19 +173,22 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
                  ) -> dict:
     "Write `<name>.ckpt` (float16), `<name>_curves.csv`, `<name>.json` and `<name>.md` for a checkpoint of `run_dir` (default the newest)."
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    name = name or f"gnm_{dataset}"
-    if not _NAME_RE.match(name): raise ValueError(f"name must be a plain file name (letters, digits, '.', '_', '-'; no '/' or leading '.'), got {name!r}")
-    existing = [p for p in (out_dir / f"{name}{s}" for s in (".ckpt", ".json", ".md", "_curves.csv")) if p.exists()]
-    if existing and not force:
-        raise FileExistsError(f"{out_dir} already holds a release named {name!r} ({', '.join(p.name for p in existing)}); "
-                              "pass force=True (CLI --force) to replace it, or choose another name")
+    if name is not None and not _NAME_RE.match(name):
+        raise ValueError(f"name must be a plain file name (letters, digits, '.', '_', '-'; no '/' or leading '.'), got {name!r}")
     cks = list_checkpoints(run_dir)
     if not cks: raise FileNotFoundError(f"{run_dir}: no checkpoints (expected {run_dir}/checkpoints/step_*.pt)")
     if checkpoint is not None:
         chosen = [c for c in cks if c.name == Path(checkpoint).name]
         if not chosen: raise FileNotFoundError(f"{run_dir} has no checkpoint {Path(checkpoint).name}; it has {[c.name for c in cks]}")
         cks = cks[:cks.index(chosen[0]) + 1]
-    model = load_model(cks[-1])
+    model = load(cks[-1])
+    fam = model_family(model)
+    variant = variant or ("GNM" if fam == "gnm" else family_module(fam).PRESETS[model.preset])
+    name = name or f"{fam}_{dataset}"
+    existing = [p for p in (out_dir / f"{name}{s}" for s in (".ckpt", ".json", ".md", "_curves.csv")) if p.exists()]
+    if existing and not force:
+        raise FileExistsError(f"{out_dir} already holds a release named {name!r} ({', '.join(p.name for p in existing)}); "
+                              "pass force=True (CLI --force) to replace it, or choose another name")
     ck = load_checkpoint(cks[-1]); run = ck["config"]
     lr_used = ck["state"]["optimizer"]["param_groups"][0]["lr"]   # what the optimiser trained with (a config's lr can differ)
     if (run.get("data") or {}).get("dataset") != dataset:
@@ -200,10 +213,10 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
                              f"the run started from is gone and its budget unknown; restore it (e.g. git checkout {target.with_suffix('')}*) first")
     init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
-    card = {"name": name, "model": "GNM", "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
+    card = {"name": name, "model": _MODEL_NAMES.get(fam, fam), "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": lr_used,
             "lr_history": run.get("lr_history") or [[0, lr_used]], "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
-            "objective": model.objective.to_dict(), "wall_time_hours": hours,
+            "objective": (model.objective if fam == "gnm" else model.config).to_dict(), "wall_time_hours": hours,
             "init": init, "total_steps": model.info["step"] + ((init["steps"] or 0) if init else 0),
             "total_wall_time_hours": round(hours + ((init["wall_time_hours"] or 0) if init else 0), 3),
             "machine": machine or machine_info(), "source_checkpoint": cks[-1].name, "weights": "float16",
@@ -214,7 +227,7 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
         warnings.warn(f"force=True: replacing the release {name!r} in {out_dir} ({old.get('steps', '?')} steps of {old.get('preset', '?')} "
                       f"from {old.get('source_checkpoint', '?')}) with {model.info['step']} steps from {cks[-1]}", UserWarning)
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_model(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
+    save(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     rows = learning_curves(records)
     if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
         start = init["run_steps"]
@@ -311,11 +324,11 @@ def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.c
 # %% ../nbs/35_release.ipynb #c024
 def cli_parser() -> argparse.ArgumentParser:
     "Parser of `python -m gnm_nb.release`."
-    p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained GNM run: fp16 weights, curves, model card.")
+    p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained run (GNM or a baseline): fp16 weights, curves, model card.")
     p.add_argument("--run", default=None, help="training run directory"); p.add_argument("--dataset", default=None)
     p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) into this card")
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
-    p.add_argument("--variant", default="GNM"); p.add_argument("--notes", default="")
+    p.add_argument("--variant", default=None, help="the paper's row (default: GNM, or the baseline preset's variant)"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
     p.add_argument("--force", action="store_true", help="replace an existing release of the same name in --out")
     return p

@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from .datasets import load_scenes, dataset_spec
-from .gnm import build_model, make_configs
+from .gnm import make_configs
+from .models import build, family_of
 from .core import Config, seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
@@ -38,7 +39,7 @@ def _opt(default, help:str):
 class RunConfig(Config):
     "Every option of a training run: `run_training`, the command line and the papermill parameters of `80_train` read these fields."
     dataset: str = _opt("mnist4", "data set: 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'")
-    preset: str = _opt("cpu_mnist", "GNM preset (gnm_nb.gnm.MODEL_PRESETS)")
+    preset: str = _opt("cpu_mnist", "model preset of any family (gnm_nb.models.PRESETS): GNM's or a baseline's")
     steps: int = _opt(3, "optimiser steps (paper: ~1.1M, i.e. 600 epochs of 60,000 scenes at batch 32)")
     batch_size: int = _opt(8, "global batch, split over data-parallel processes (paper: 32)")
     lr: float = _opt(1e-4, "learning rate (paper: 1e-4)")
@@ -64,12 +65,16 @@ class RunConfig(Config):
     init_from: str|None = _opt(None, "model file or training checkpoint to start from (fine-tuning; schedules restart at step 0)")
     trainable: str|None = _opt(None, "comma-separated sub-networks to train, e.g. 'structdraw,bg_prior' (None: the whole model)")
     reinit: str|None = _opt(None, "comma-separated sub-networks that start afresh instead of from init_from, e.g. 'structdraw,bg_prior'")
-    model_overrides: str = _opt("{}", """JSON of GNMConfig / ObjectiveConfig fields, e.g. '{"beta_g_steps": [4000, 12000]}'""")
+    model_overrides: str = _opt("{}", """JSON of fields of the family's config (GNM: GNMConfig / ObjectiveConfig), e.g. '{"beta_g_steps": [4000, 12000]}'""")
 
     def __post_init__(self):
         super().__post_init__()
         dataset_spec(self.dataset)
-        make_configs(self.preset, **self.overrides())
+        fam = family_of(self.preset)   # an unknown preset fails here
+        if fam == "gnm": make_configs(self.preset, **self.overrides())
+        else:
+            if self.init_from or self.reinit: raise ValueError(f"init_from and reinit start a GNM from GNM weights; preset {self.preset!r} is a {fam} model")
+            build(self.preset, **self.overrides())   # a baseline checks its options by building once (cheap at every preset)
         self.train_config()
         if self.reinit and not self.init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
         for k in ("eval_images", "eval_samples", "data_size"):
@@ -135,7 +140,7 @@ def run_config(cfg:RunConfig|None=None, # options to start from (None: the defau
 def run_training(cfg:RunConfig|None=None, # the run's options (None: the defaults)
                  **kwargs, # changes to `cfg`, as `run_config` applies them
                 ) -> Trainer:
-    "Train GNM `cfg.preset` on the training split of `cfg.dataset`; rank 0 writes checkpoints, metrics and images into `cfg.out_dir`."
+    "Train the model of `cfg.preset` (GNM or a baseline) on the training split of `cfg.dataset`; rank 0 writes checkpoints, metrics and images into `cfg.out_dir`."
     c = run_config(cfg, **kwargs)
     rank, world, _ = init_distributed(c.device)
     check_out_dir(c.out_dir, c.resume, c.overwrite)   # a protected out_dir fails before the data set is built
@@ -145,15 +150,18 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     if world > 1: dist.barrier()
     if rank != 0: data = load()
     seed_everything(c.seed)
-    model = build_model(c.preset, **c.overrides())
+    model = build(c.preset, **c.overrides())
     fresh = {k: v.clone() for k, v in model.state_dict().items()} if c.reinit else None
     if c.init_from: init_weights(model, c.init_from)
     reinitialised = reinit_nets(model, c.reinit, fresh)
-    trained = freeze_nets(model, c.trainable)
-    if data[0].shape[0] != model.cfg.img_channels:
+    trained = freeze_nets(model, c.trainable) if hasattr(model, "nets") or c.trainable else None
+    channels = (model.cfg if hasattr(model, "cfg") else model.config).img_channels
+    if data[0].shape[0] != channels:
         raise ValueError(f"data set {c.dataset!r} has {data[0].shape[0]}-channel images but preset {c.preset!r} expects "
-                         f"{model.cfg.img_channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
+                         f"{channels}; use a matching preset (e.g. 'cpu_arrow' for 'arrow')")
     probe = None
+    if c.eval_every and not callable(getattr(model, "infer", None)):
+        raise ValueError(f"eval_every probes inferred objects, and preset {c.preset!r} ({type(model).__name__}) has no infer; use eval_every=0")
     if c.eval_every and rank == 0:
         from gnm_nb.evaluate import training_probe
         probe = training_probe(c.dataset, c.eval_images, c.eval_samples, data_seed=c.data_seed)
