@@ -89,7 +89,7 @@ GenesisConfig.register("paper_mnist")
 GenesisConfig.register("paper_arrow", img_channels=3, K=6, beta=15.0)
 _CPU = dict(mask_enc_channels=(16, 16, 32, 32, 32), mask_enc_strides=(2, 2, 2, 2, 1), mask_kernel=3, mask_feature=128,
             mask_dec_channels=(32, 32, 16, 16, 16, 16), mask_dec_strides=(1, 1, 1, 2, 2), comp_enc_channels=(16, 16, 32, 32),
-            comp_enc_hidden=128, comp_dec_channels=16, comp_dec_size=64, prior_lstm_hidden=128, comp_prior_hidden=(128, 128),
+            comp_enc_hidden=128, comp_dec_channels=16, comp_dec_size=32, prior_lstm_hidden=128, comp_prior_hidden=(128, 128),
             lr_reset_step=2000)
 GenesisConfig.register("cpu_mnist", base="paper_mnist", **_CPU)
 GenesisConfig.register("cpu_arrow", base="paper_arrow", **_CPU)
