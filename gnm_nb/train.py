@@ -169,7 +169,10 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
                                                                   "identity": data.manifest["identity"], "init_from": c.init_from,
                                                                   "trainable": trained,
                                                                   **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
-    trainer.fit()
+    if family_of(c.preset) == "genesis":   # the supplement's GENESIS recipe: a high learning rate, reset lower after a few thousand steps
+        from gnm_nb.baselines.genesis import fit_with_lr_reset
+        fit_with_lr_reset(trainer)
+    else: trainer.fit()
     return trainer
 
 # %% ../nbs/80_train.ipynb #c003b
