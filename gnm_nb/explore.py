@@ -1,6 +1,6 @@
-r"""A JupyterLab widget over a trained GNM: infer a test scene (or sample one), then switch objects off, move and resize their
-boxes, change their depth, swap or resample their appearance, resample $z^s$ from $p(z^s\mid z^g)$ with a temperature, or
-interpolate $z^g$ between two scenes — GNM renders every edit at once and the structure checker says whether the rule holds.
+"""A JupyterLab widget over a trained GNM: infer a test scene (or sample one), then switch objects off, move and resize their
+boxes, change their depth, swap or resample their appearance, redraw z^s from p(z^s | z^g) at a temperature, or
+interpolate z^g between two scenes — GNM renders every edit at once and the structure checker says whether the rule holds.
 
 Docs: https://gnm-nb.github.io/gnm_nb/explore.html.md"""
 
@@ -103,10 +103,19 @@ class SymbolicScene:
         return divmod(k, self.grid)
 
 # %% ../nbs/91_explore.ipynb #c015
+def _seeded(model:GNM, seed:int):
+    "Run under torch seed `seed` without touching the caller's random state."
+    dev = model.device
+    ctx = torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev])
+    ctx.__enter__(); torch.manual_seed(seed)
+    return ctx
+
 @torch.no_grad()
-def _scene_from_image(cls, model:GNM, x:torch.Tensor) -> SymbolicScene:
-    "The posterior mode of one image `x` [C, H, W] (`GNM.infer`)."
-    r = model.infer(x[None].to(model.device))
+def _scene_from_image(cls, model:GNM, x:torch.Tensor, seed:int=0) -> SymbolicScene:
+    "The posterior of one image `x` [C, H, W] (`GNM.infer`): z^s its mode, z^g the draw from q(z^g|x) under `seed`."
+    ctx = _seeded(model, seed)
+    try: r = model.infer(x[None].to(model.device))
+    finally: ctx.__exit__(None, None, None)
     return cls(model, r["z_g"], r["z_s"], r["z_bg"])
 
 @torch.no_grad()
@@ -117,9 +126,9 @@ def _scene_from_global(cls, model:GNM, z_g:torch.Tensor, temperature:float=0.0, 
 @torch.no_grad()
 def _scene_from_prior(cls, model:GNM, seed:int=0) -> SymbolicScene:
     "A fresh generation (`GNM.sample`, seeded without touching the global random state)."
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        s = model.sample(1)
+    ctx = _seeded(model, seed)
+    try: s = model.sample(1)
+    finally: ctx.__exit__(None, None, None)
     return cls(model, s["z_g"], s["z_s"], s["z_bg"])
 
 SymbolicScene.from_image = classmethod(_scene_from_image)
@@ -277,16 +286,16 @@ class Explorer(widgets.VBox):
 def _build_widgets(self:Explorer):
     W, img = widgets, self.model.cfg.img_size
     self.source = W.ToggleButtons(options=["test scene", "prior sample"], description="scene from")
-    self.index = W.BoundedIntText(min=0, max=max(len(self.scenes), 10**6) - 1, description="scene / seed")
+    self.index = W.BoundedIntText(min=0, max=10**6 - 1, description="scene / seed", style={"description_width": "initial"})
     self.obj = W.Dropdown(description="object")
     self.pres = W.Checkbox(description="present")
     self.cx, self.cy = _slider("centre x (px)", 0, img, 0.5), _slider("centre y (px)", 0, img, 0.5)
     self.w, self.h = _slider("width (px)", 2, 0.9 * img, 0.5), _slider("height (px)", 2, 0.9 * img, 0.5)
     self.depth = _slider("depth", -4, 4, 0.05)
-    self.swap_with, self.swap = W.Dropdown(description="swap with"), W.Button(description="swap appearance")
-    self.resample_obj = W.Button(description="resample appearance")
+    self.swap_with, self.swap = W.Dropdown(description="swap with"), W.Button(description="swap appearance", layout=W.Layout(width="auto"))
+    self.resample_obj = W.Button(description="resample appearance", layout=W.Layout(width="auto"))
     self.temperature = _slider("temperature", 0, 1.5, 0.05); self.temperature.value = 1.0
-    self.resample = W.Button(description="resample z^s | z^g")
+    self.resample = W.Button(description="resample z^s | z^g", layout=W.Layout(width="auto"))
     self.other = W.BoundedIntText(min=0, max=10**6 - 1, value=1, description="scene B")
     self.mix = _slider("z^g: A → B", 0, 1, 0.05)
     self.view, self.status = W.Image(format="png"), W.HTML()
@@ -339,8 +348,9 @@ def load(self:Explorer):
 def interpolate(self:Explorer):
     "Show the mode of p(z^s|z^g) at z^g = (1 − t)·z^g_A + t·z^g_B (t = the `mix` slider)."
     if self._busy: return
-    t, z_a = self.mix.value, self.initial.z_g
-    z_b = self._scene_for(self.other.value)[1].z_g
+    t, z_a, key = self.mix.value, self.initial.z_g, (self.source.value, self.other.value)
+    if getattr(self, "_z_b", (None,))[0] != key: self._z_b = (key, self._scene_for(self.other.value)[1].z_g)
+    z_b = self._z_b[1]
     self.state = SymbolicScene.from_global(self.model, (1 - t) * z_a + t * z_b, temperature=0.0)
     self._sync(); self.refresh()
 
