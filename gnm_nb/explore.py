@@ -25,7 +25,7 @@ from .datasets import SceneDataset, load_scenes
 
 # %% auto #0
 __all__ = ['shipped_models', 'cell_where', 'zs_prior', 'draw_zs', 'SymbolicScene', 'load_checker', 'read_scene', 'scene_panels',
-           'Explorer', 'ExplorerApp']
+           'object_table', 'Explorer', 'ExplorerApp']
 
 # %% ../nbs/91_explore.ipynb #c005
 def shipped_models(checkpoint_dir:str|Path|None=None, # folder of `<name>.ckpt` + `<name>.json` (default: the repository's `checkpoints/`)
@@ -259,6 +259,17 @@ def _set_slider(s, lo:float, hi:float, value:float):
     s.max = max(hi, s.max); s.min = lo; s.max = hi
     s.value = min(max(value, lo), hi)
 
+def object_table(scene:SymbolicScene, selected:int|None=None) -> str:
+    "HTML table of the present objects of `scene`: cell, box centre and size (px), z^depth; the selected one in bold."
+    rows = []
+    for k in np.flatnonzero(scene.present().numpy()).tolist():
+        x0, y0, x1, y1 = scene.boxes()[k].tolist()
+        cells = [k, f"({(x0 + x1) / 2:.0f}, {(y0 + y1) / 2:.0f})", f"{x1 - x0:.0f}×{y1 - y0:.0f}", f"{float(scene.depth()[k]):+.2f}"]
+        style = ' style="font-weight:bold"' if k == selected else ""
+        rows.append(f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "<tr><th>object</th><th>centre</th><th>size</th><th>depth</th></tr>"
+    return f"<b>objects on ({len(rows)})</b><table>{head}{''.join(rows)}</table>"
+
 def _slider(description:str, lo:float, hi:float, step:float) -> widgets.FloatSlider:
     return widgets.FloatSlider(min=lo, max=hi, step=step, description=description, continuous_update=False,
                                style={"description_width": "90px"}, layout=widgets.Layout(width="340px"))
@@ -292,13 +303,14 @@ def _build_widgets(self:Explorer):
     self.cx, self.cy = _slider("centre x (px)", 0, img, 0.5), _slider("centre y (px)", 0, img, 0.5)
     self.w, self.h = _slider("width (px)", 2, 0.9 * img, 0.5), _slider("height (px)", 2, 0.9 * img, 0.5)
     self.depth = _slider("depth", -4, 4, 0.05)
-    self.swap_with, self.swap = W.Dropdown(description="swap with"), W.Button(description="swap appearance", layout=W.Layout(width="auto"))
-    self.resample_obj = W.Button(description="resample appearance", layout=W.Layout(width="auto"))
+    self.swap_with = W.Dropdown(description="swap with", layout=W.Layout(width="250px"))
+    self.swap = W.Button(description="swap appearance", layout=W.Layout(width="140px"))
+    self.resample_obj = W.Button(description="resample appearance", layout=W.Layout(width="180px"))
     self.temperature = _slider("temperature", 0, 1.5, 0.05); self.temperature.value = 1.0
-    self.resample = W.Button(description="resample z^s | z^g", layout=W.Layout(width="auto"))
+    self.resample = W.Button(description="resample z^s | z^g", layout=W.Layout(width="180px"))
     self.other = W.BoundedIntText(min=0, max=10**6 - 1, value=1, description="scene B")
     self.mix = _slider("z^g: A → B", 0, 1, 0.05)
-    self.view, self.status = W.Image(format="png"), W.HTML()
+    self.view, self.status, self.table = W.Image(format="png"), W.HTML(), W.HTML()
     self.view.add_class("gnm-explorer-view"); self.pres.add_class("gnm-explorer-pres"); self.status.add_class("gnm-explorer-status")
     for w_ in (self.source, self.index): w_.observe(lambda ch: self.load(), "value")
     self.obj.observe(lambda ch: None if self._busy else (self._sync(), self.refresh()), "value")
@@ -321,7 +333,7 @@ def _layout(self:Explorer) -> list:
                     W.HTML("interpolate z^g from this scene (A) to scene B (same source), z^s the mode of p(z^s|z^g):"),
                     self.other, self.mix])
     caption = W.HTML("left: input with its inferred boxes · middle: the edited map's boxes (selected yellow) · right: what GNM renders")
-    return [W.HBox([self.source, self.index]), self.view, caption, self.status, W.HBox([objects, scene])]
+    return [W.HBox([self.source, self.index]), self.view, caption, self.status, W.HBox([objects, scene, self.table])]
 
 # %% ../nbs/91_explore.ipynb #c030
 @patch
@@ -410,6 +422,7 @@ def refresh(self:Explorer):
                                     (img, self.state.boxes(), self.state.present(), k), (img, None, None, None)])
     t3 = time.perf_counter()
     self.rendered, self.timing = img, dict(render=t1 - t0, check=t2 - t1, draw=t3 - t2, total=t3 - t0)
+    self.table.value = object_table(self.state, k)
     n_on = int(self.state.present().sum())
     self.status.value = (f"<b>{self.dataset}</b> · {n_on} objects on · checker: <b>{self.reading['text']}</b>"
                          f" · re-rendered in {1000 * self.timing['total']:.0f} ms")

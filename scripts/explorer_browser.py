@@ -1,6 +1,7 @@
 """Browser check of the explorer: start JupyterLab (from ./.venv) on localhost, open nbs/91_explore.ipynb in headless Chromium
 (Debian's `chromium` + `chromium-driver`, driven by selenium; no browser is downloaded), run all cells, save a screenshot of the
-explorer, then switch the selected object off by clicking its checkbox in the page and check that the picture changes.
+explorer, then switch the selected object off by clicking its checkbox in the page and check that the picture changes, and pick
+the Arrow-room model in the model menu and check that its scene is shown.
 
     .venv/bin/python scripts/explorer_browser.py --out figures/explorer.png
 """
@@ -104,7 +105,13 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
                          60, "the picture to change after the click")
         status_after = wait_for(lambda: (lambda s: s if s != status_before else None)(driver.find_element(By.CSS_SELECTOR, ".gnm-explorer-status").text),
                                 30, "the status line to change")
-        return {"before": before, "after": after, "screenshot": shot, "status_before": status_before, "status_after": status_after}
+        from selenium.webdriver.support.ui import Select
+        Select(driver.find_element(By.CSS_SELECTOR, ".gnm-explorer-model select")).select_by_visible_text("gnm_arrow (arrow)")
+        picked = wait_for(lambda: (lambda p: p if p is not None and p.shape == before.shape and (p != after).any() else None)(view_pixels(driver)),
+                          120, "the picture to change after picking the Arrow model")
+        status_picked = driver.find_element(By.CSS_SELECTOR, ".gnm-explorer-status").text
+        return {"before": before, "after": after, "picked": picked, "screenshot": shot, "status_before": status_before,
+                "status_after": status_after, "status_picked": status_picked}
     finally:
         if driver is not None: driver.quit()
         lab.terminate()
@@ -121,5 +128,6 @@ def main(argv=None):
     print(f"screenshot: {a.out} ({len(r['screenshot'])} bytes); picture {r['before'].shape[1]}x{r['before'].shape[0]} px, "
           f"{int(changed.sum())} px changed by the click")
     print("status before:", r["status_before"]); print("status after: ", r["status_after"])
+    print("after picking gnm_arrow:", r["status_picked"])
 
 if __name__ == "__main__": main()

@@ -137,3 +137,5 @@ def test_browser_edit_changes_the_picture(tmp_path):
     assert np.abs(after[:, :w] - before[:, :w]).max() == 0              # the input panel is untouched …
     assert np.abs(after[:, -w:] - before[:, -w:]).max() > 100            # … the rendering lost an object
     assert r["status_before"] != r["status_after"] and "objects on" in r["status_after"]
+    rgb = r["picked"][:, -w:].astype(int)                                # picking the Arrow model in the page shows a colour scene
+    assert r["status_picked"].startswith("arrow") and (np.abs(rgb[..., 0] - rgb[..., 2]) > 20).mean() > 0.01
