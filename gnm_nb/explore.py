@@ -196,7 +196,7 @@ def resample_zs(self:SymbolicScene, temperature:float=1.0, gen=None):
     "Keep z^g; draw the whole symbolic map (and z^b) anew from p(·|z^g) at `temperature` (supp. Figs. 5–6)."
     self.z_s, self.z_bg = draw_zs(*zs_prior(self.model, self.z_g), temperature, gen)
 
-# %% ../nbs/91_explore.ipynb #c023
+# %% ../nbs/91_explore.ipynb #c025
 def load_checker(dataset:str) -> tuple:
     "The shipped structure checker of `dataset` (`30_mnist_checker`, `31_arrow_checker`), loaded once."
     if dataset in MNIST_DATASETS: return load_mnist_checker()
@@ -219,7 +219,7 @@ def read_scene(image:np.ndarray, # [C, H, W] in [0, 1]
     r["text"] = f"{r['outcome']}: {len(r['labels'])} digits (digit@centre px): {' '.join(centres) or '–'}"
     return r
 
-# %% ../nbs/91_explore.ipynb #c026
+# %% ../nbs/91_explore.ipynb #c028
 def _to_rgb(image:np.ndarray) -> np.ndarray:
     "uint8 [H, W, 3] from a float image [C, H, W] in [0, 1] (grey images repeated)."
     a = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)
@@ -247,7 +247,7 @@ def scene_panels(panels:list, # [(image [C, H, W], boxes [N, 4] px or None, pres
     buf = io.BytesIO(); out.save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
-# %% ../nbs/91_explore.ipynb #c027
+# %% ../nbs/91_explore.ipynb #c029
 def _dataset_of(dataset, n_scenes:int) -> tuple:
     "(name, SceneDataset of test scenes) from a data-set name or a `SceneDataset`."
     if isinstance(dataset, SceneDataset): return dataset.manifest["identity"]["name"], dataset
@@ -274,7 +274,7 @@ def _slider(description:str, lo:float, hi:float, step:float) -> widgets.FloatSli
     return widgets.FloatSlider(min=lo, max=hi, step=step, description=description, continuous_update=False,
                                style={"description_width": "90px"}, layout=widgets.Layout(width="340px"))
 
-# %% ../nbs/91_explore.ipynb #c028
+# %% ../nbs/91_explore.ipynb #c030
 class Explorer(widgets.VBox):
     "Edit the symbols of one scene (objects of the 4×4 map, z^g) of `model` in JupyterLab; GNM re-renders after every edit."
     def __init__(self, model:GNM, # a trained GNM (`load_model`)
@@ -292,7 +292,7 @@ class Explorer(widgets.VBox):
         super().__init__(self._layout())
         self.load()
 
-# %% ../nbs/91_explore.ipynb #c029
+# %% ../nbs/91_explore.ipynb #c031
 @patch
 def _build_widgets(self:Explorer):
     W, img = widgets, self.model.cfg.img_size
@@ -335,7 +335,7 @@ def _layout(self:Explorer) -> list:
     caption = W.HTML("left: input with its inferred boxes · middle: the edited map's boxes (selected yellow) · right: what GNM renders")
     return [W.HBox([self.source, self.index]), self.view, caption, self.status, W.HBox([objects, scene, self.table])]
 
-# %% ../nbs/91_explore.ipynb #c030
+# %% ../nbs/91_explore.ipynb #c032
 @patch
 def _scene_for(self:Explorer, i:int) -> tuple:
     "(image shown as input, SymbolicScene) of scene/seed `i` from the current source."
@@ -366,7 +366,7 @@ def interpolate(self:Explorer):
     self.state = SymbolicScene.from_global(self.model, (1 - t) * z_a + t * z_b, temperature=0.0)
     self._sync(); self.refresh()
 
-# %% ../nbs/91_explore.ipynb #c031
+# %% ../nbs/91_explore.ipynb #c033
 @patch
 def _edit(self:Explorer, change, sync:bool=False):
     "Apply `change(selected object)` to the scene unless the controls are being synchronised, then re-render."
@@ -410,7 +410,7 @@ def _sync(self:Explorer, select:int|None=None):
         self.depth.value = float(np.clip(self.state.depth()[k], self.depth.min, self.depth.max))
     finally: self._busy = False
 
-# %% ../nbs/91_explore.ipynb #c032
+# %% ../nbs/91_explore.ipynb #c034
 @patch
 def refresh(self:Explorer):
     "Render the current scene, read it with the structure checker, and redraw the picture and the status line."
@@ -427,7 +427,7 @@ def refresh(self:Explorer):
     self.status.value = (f"<b>{self.dataset}</b> · {n_on} objects on · checker: <b>{self.reading['text']}</b>"
                          f" · re-rendered in {1000 * self.timing['total']:.0f} ms")
 
-# %% ../nbs/91_explore.ipynb #c033
+# %% ../nbs/91_explore.ipynb #c035
 class ExplorerApp(widgets.VBox):
     "A picker of the shipped models above an `Explorer` of the chosen model on its data set's test scenes."
     def __init__(self, checkpoint_dir:str|Path|None=None, # folder of shipped models (`shipped_models`)

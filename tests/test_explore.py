@@ -109,7 +109,7 @@ def test_interpolation_ends_at_scene_b(mnist, mnist_scenes):
     ex.index.value = 0; ex.mix.value = 0.5; half = ex.rendered.copy()
     assert np.abs(half - end_b).max() > 0.1
 
-def test_arrow_explorer_reads_shapes_and_changes_with_depth(arrow):
+def test_arrow_explorer_reads_shapes_and_depth_sets_the_draw_order(arrow):
     ex = Explorer(arrow, "arrow", n_scenes=4)
     assert "shapes left→right" in ex.reading["text"] and ex.reading["outcome"] in ("valid", "invalid", "reject")
     on = np.flatnonzero(ex.state.present().numpy()); k = int(on[0]); ex.obj.value = k
@@ -118,6 +118,15 @@ def test_arrow_explorer_reads_shapes_and_changes_with_depth(arrow):
     assert np.abs(ex.rendered - before).max() > 0.05
     ex.pres.value = True
     assert np.abs(ex.rendered - before).max() < 1e-5
+    b = ex.state.boxes()                                     # the depth slider changes which of two overlapping objects is in front
+    def overlap(i, j): return max(0, min(b[i, 2], b[j, 2]) - max(b[i, 0], b[j, 0])) * max(0, min(b[i, 3], b[j, 3]) - max(b[i, 1], b[j, 1]))
+    i, j = max(((int(i), int(j)) for i in on for j in on if i < j), key=lambda p: overlap(*p)); assert overlap(i, j) > 20
+    back, front = (i, j) if ex.state.depth()[i] > ex.state.depth()[j] else (j, i)
+    ex.obj.value = back; ex.depth.value = float(ex.state.depth()[front]) - 2
+    assert abs(float(ex.state.depth()[back]) - ex.depth.value) < 1e-6
+    d = np.abs(ex.rendered - before).max(0)
+    inside = box_mask(ex, i, d.shape) | box_mask(ex, j, d.shape)
+    assert d[inside].max() > 0.02 and d[~inside].max() < 1e-6
 
 def test_bad_input_is_refused(mnist, arrow, mnist_scenes):
     with pytest.raises(ValueError, match="does not fit data set 'arrow'"): Explorer(mnist, "arrow", n_scenes=2)
