@@ -330,10 +330,10 @@ def _layout(self:Explorer) -> list:
     objects = W.VBox([W.HTML("<b>selected object</b>"), self.obj, self.pres, self.cx, self.cy, self.w, self.h, self.depth,
                       W.HBox([self.swap_with, self.swap]), self.resample_obj])
     scene = W.VBox([W.HTML("<b>whole scene</b>"), self.temperature, self.resample,
-                    W.HTML("interpolate z^g from this scene (A) to scene B (same source), z^s the mode of p(z^s|z^g):"),
+                    W.HTML("interpolate z^g from this scene (A) to scene B (same source),<br>z^s the mode of p(z^s|z^g):"),
                     self.other, self.mix])
     caption = W.HTML("left: input with its inferred boxes · middle: the edited map's boxes (selected yellow) · right: what GNM renders")
-    return [W.HBox([self.source, self.index]), self.view, caption, self.status, W.HBox([objects, scene, self.table])]
+    return [W.HBox([self.source, self.index]), self.view, caption, self.status, W.HBox([objects, W.VBox([scene, self.table])])]
 
 # %% ../nbs/91_explore.ipynb #c032
 @patch

@@ -13,7 +13,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "nbs/91_explore.ipynb"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--window-size=1400,1900"]
+                  "--disable-component-update", "--disable-sync", "--window-size=1500,2000"]
 
 def free_port() -> int:
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
@@ -62,12 +62,29 @@ const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height
 c.getContext('2d').drawImage(img, 0, 0); return c.toDataURL('image/png');
 """
 
+SCROLL_JS = """
+const el = arguments[0], cell = el.closest('.jp-Cell'), p = el.closest('.jp-WindowedPanel-outer') || el.closest('.jp-Notebook');
+for (const c of document.querySelectorAll('.jp-Notebook .jp-Cell')) if (c !== cell) c.style.display = 'none';
+if (p) p.scrollTop += el.getBoundingClientRect().top - p.getBoundingClientRect().top - 8;
+return el.getBoundingClientRect().top - (p ? p.getBoundingClientRect().top : 0);
+"""
+
 def view_pixels(driver) -> np.ndarray|None:
     "RGB pixels [H, W, 3] of the first explorer's picture as the page shows it (None before it is drawn)."
     from PIL import Image
     url = driver.execute_script(PIXELS_JS)
     if not url: return None
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+def crop_to(driver, element) -> bytes:
+    "PNG of the part of the window that `element` covers (JupyterLab scrolls inside its panels, so a window screenshot is cropped)."
+    from PIL import Image
+    x, y, w, h, dpr = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height, window.devicePixelRatio];", element)
+    im = Image.open(io.BytesIO(driver.get_screenshot_as_png()))
+    if y < 0 or y * dpr >= im.height: raise RuntimeError(f"the element is not in the window (top {y:.0f} px of {im.height / dpr:.0f})")
+    box = [max(0, round(x * dpr)), max(0, round(y * dpr)), min(im.width, round((x + w) * dpr)), min(im.height, round((y + h) * dpr))]
+    buf = io.BytesIO(); im.crop(box).convert("RGB").save(buf, format="png"); return buf.getvalue()
 
 def click_menu(driver, menu:str, item:str):
     from selenium.webdriver.common.by import By
@@ -91,11 +108,13 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
         for b in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"): b.click()   # a kernel chooser, if one is asked
         click_menu(driver, "Run", "Run All Cells")
         wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".gnm-explorer-view")) >= 2, timeout, "both explorers to be displayed")
+        wait_for(lambda: not driver.find_elements(By.XPATH, "//div[contains(@class,'jp-InputPrompt') and contains(., '*')]")
+                 and "[" in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")[-1].text, timeout, "every cell to finish")
         before = wait_for(lambda: view_pixels(driver), 60, "the explorer's picture")
         app = driver.find_element(By.CSS_SELECTOR, ".gnm-explorer-model").find_element(By.XPATH, "ancestor::div[contains(@class,'jp-OutputArea-output')]")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", app)
-        time.sleep(1)
-        shot = app.screenshot_as_png
+        # for the screenshot only the explorer's cell stays shown (JupyterLab scrolls its notebook panel by itself otherwise)
+        wait_for(lambda: 0 <= driver.execute_script(SCROLL_JS, app) < 40, 30, "the explorer to scroll to the top of the notebook", poll=1)
+        shot = crop_to(driver, app)
         if out is not None:
             from gnm_nb.core import atomic_write_bytes
             atomic_write_bytes(out, shot)
