@@ -287,7 +287,7 @@ class Explorer(widgets.VBox):
         if (self.dataset == "arrow") != bool(model.cfg.background):
             raise ValueError(f"a model {'with' if model.cfg.background else 'without'} background does not fit data set {self.dataset!r}")
         self.checker = checker or load_checker(self.dataset)
-        self.gen, self._busy = torch.Generator().manual_seed(0), False
+        self.gen, self._busy, self.error = torch.Generator().manual_seed(0), False, None
         self._build_widgets()
         super().__init__(self._layout())
         self.load()
@@ -312,7 +312,7 @@ def _build_widgets(self:Explorer):
     self.mix = _slider("z^g: A → B", 0, 1, 0.05)
     self.view, self.status, self.table = W.Image(format="png"), W.HTML(), W.HTML()
     self.view.add_class("gnm-explorer-view"); self.pres.add_class("gnm-explorer-pres"); self.status.add_class("gnm-explorer-status")
-    for w_ in (self.source, self.index): w_.observe(lambda ch: self.load(), "value")
+    for w_ in (self.source, self.index): w_.observe(lambda ch: self._report(self.load), "value")
     self.obj.observe(lambda ch: None if self._busy else (self._sync(), self.refresh()), "value")
     self.pres.observe(lambda ch: self._edit(lambda k: self.state.set_present(k, self.pres.value)), "value")
     for s in (self.cx, self.cy, self.w, self.h):
@@ -321,8 +321,15 @@ def _build_widgets(self:Explorer):
     self.swap.on_click(lambda b: self._edit(lambda k: self.state.swap_what(k, self.swap_with.value), sync=True))
     self.resample_obj.on_click(lambda b: self._edit(lambda k: self.state.resample_what(k, self.temperature.value, self.gen), sync=True))
     self.resample.on_click(lambda b: self._edit(lambda k: self.state.resample_zs(self.temperature.value, self.gen), sync=True))
-    self.mix.observe(lambda ch: self.interpolate(), "value")
-    self.other.observe(lambda ch: self.interpolate() if self.mix.value > 0 else None, "value")
+    self.mix.observe(lambda ch: self._report(self.interpolate), "value")
+    self.other.observe(lambda ch: self._report(self.interpolate) if self.mix.value > 0 else None, "value")
+
+@patch
+def _report(self:Explorer, action):
+    "Run `action`; a bad request (e.g. a scene that does not exist) is shown in the status line instead of the log."
+    try: action()
+    except (IndexError, ValueError) as e: self.status.value = f'<span style="color:#b00000"><b>not done:</b> {e}</span>'; self.error = str(e)
+    else: self.error = None
 
 @patch
 def _layout(self:Explorer) -> list:

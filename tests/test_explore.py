@@ -134,6 +134,10 @@ def test_bad_input_is_refused(mnist, arrow, mnist_scenes):
     ex = Explorer(mnist, mnist_scenes)
     with pytest.raises(ValueError, match="can centre its box only within"): ex.state.set_box(0, (120.0, 10.0), (10.0, 10.0))
     with pytest.raises(KeyError, match="no shipped model"): ExplorerApp(model="gnm_nothing")
+    before = ex.rendered.copy()
+    ex.index.value = len(mnist_scenes) + 5                               # a test scene that does not exist: said in the status line
+    assert "test scene 13 does not exist" in ex.status.value and ex.error and np.array_equal(ex.rendered, before)
+    ex.index.value = 1; assert ex.error is None and "not done" not in ex.status.value
 
 @pytest.mark.slow
 def test_browser_edit_changes_the_picture(tmp_path):
