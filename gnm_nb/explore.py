@@ -311,6 +311,10 @@ def _build_widgets(self:Explorer):
     self.other = W.BoundedIntText(min=0, max=10**6 - 1, value=1, description="scene B")
     self.mix = _slider("z^g: A → B", 0, 1, 0.05)
     self.view, self.status, self.table = W.Image(format="png"), W.HTML(), W.HTML()
+    g = self.model.cfg.grid
+    self.cells = [W.Button(description=str(k), layout=W.Layout(width="38px", height="28px")) for k in range(g * g)]
+    for k, b in enumerate(self.cells): b.on_click(lambda _, k=k: setattr(self.obj, "value", k)); b.add_class(f"gnm-explorer-cell-{k}")
+    self.cell_grid = W.GridBox(self.cells, layout=W.Layout(grid_template_columns=f"repeat({g}, 40px)"))
     self.view.add_class("gnm-explorer-view"); self.pres.add_class("gnm-explorer-pres"); self.status.add_class("gnm-explorer-status")
     for w_ in (self.source, self.index): w_.observe(lambda ch: self._report(self.load), "value")
     self.obj.observe(lambda ch: None if self._busy else (self._sync(), self.refresh()), "value")
@@ -334,7 +338,8 @@ def _report(self:Explorer, action):
 @patch
 def _layout(self:Explorer) -> list:
     W = widgets
-    objects = W.VBox([W.HTML("<b>selected object</b>"), self.obj, self.pres, self.cx, self.cy, self.w, self.h, self.depth,
+    objects = W.VBox([W.HTML("<b>selected object</b> (click a cell of the map: green on, grey off, yellow selected)"),
+                      self.cell_grid, self.obj, self.pres, self.cx, self.cy, self.w, self.h, self.depth,
                       W.HBox([self.swap_with, self.swap]), self.resample_obj])
     scene = W.VBox([W.HTML("<b>whole scene</b>"), self.temperature, self.resample,
                     W.HTML("interpolate z^g from this scene (A) to scene B (same source),<br>z^s the mode of p(z^s|z^g):"),
@@ -430,6 +435,8 @@ def refresh(self:Explorer):
     t3 = time.perf_counter()
     self.rendered, self.timing = img, dict(render=t1 - t0, check=t2 - t1, draw=t3 - t2, total=t3 - t0)
     self.table.value = object_table(self.state, k)
+    for j, (b, on) in enumerate(zip(self.cells, self.state.present().tolist())):
+        b.button_style = "warning" if j == k else "success" if on else ""
     n_on = int(self.state.present().sum())
     self.status.value = (f"<b>{self.dataset}</b> · {n_on} objects on · checker: <b>{self.reading['text']}</b>"
                          f" · re-rendered in {1000 * self.timing['total']:.0f} ms")

@@ -63,6 +63,15 @@ def centroid(a):
     yy, xx = np.mgrid[:a.shape[0], :a.shape[1]]
     return np.array([(a * xx).sum(), (a * yy).sum()]) / a.sum()
 
+def test_clicking_a_cell_selects_its_object(mnist, mnist_scenes):
+    ex = Explorer(mnist, mnist_scenes)
+    on = [int(k) for k in np.flatnonzero(ex.state.present().numpy())]
+    ex.cells[on[1]].click()
+    assert ex.obj.value == on[1] and ex.cells[on[1]].button_style == "warning"
+    assert [b.button_style for k, b in enumerate(ex.cells) if k != on[1]] == ["success" if k in on else "" for k in range(16) if k != on[1]]
+    x0, y0, x1, y1 = ex.state.boxes()[on[1]].tolist()
+    assert abs(ex.cx.value - (x0 + x1) / 2) < 1e-4 and abs(ex.w.value - (x1 - x0)) < 1e-4   # the controls show the clicked object
+
 def test_moving_a_box_moves_the_ink(mnist, mnist_scenes):
     ex = Explorer(mnist, mnist_scenes)
     k = int(np.flatnonzero(ex.state.present().numpy())[0]); ex.obj.value = k
