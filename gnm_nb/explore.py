@@ -338,7 +338,7 @@ def _report(self:Explorer, action):
 @patch
 def _layout(self:Explorer) -> list:
     W = widgets
-    objects = W.VBox([W.HTML("<b>selected object</b> (click a cell of the map: green on, grey off, yellow selected)"),
+    objects = W.VBox([W.HTML("<b>selected object</b><br>click a cell of the map (green on, grey off, orange selected)"),
                       self.cell_grid, self.obj, self.pres, self.cx, self.cy, self.w, self.h, self.depth,
                       W.HBox([self.swap_with, self.swap]), self.resample_obj])
     scene = W.VBox([W.HTML("<b>whole scene</b>"), self.temperature, self.resample,
