@@ -31,8 +31,8 @@ def test_mnist_checker_1000_real_1000_violating(dataset):
 
 @pytest.mark.slow
 def test_arrow_checker_1000_real_1000_violating_and_robustness():
-    "1,000 real and 1,000 rule-breaking scenes; 500 each with the camera 20 % lower / higher and the light 20 % dimmer / brighter;
-    the 1,000 real ones blurred (sigma 1 px); an average room."
+    """1,000 real and 1,000 rule-breaking scenes; 500 each with the camera 20 % lower / higher and the light 20 % dimmer / brighter;
+    the 1,000 real ones blurred (sigma 1 px); an average room."""
     from gnm_nb.metrics_arrow import ROBUSTNESS_VARIANTS, validate_arrow_checker
     torch.set_num_threads(1)
     v = validate_arrow_checker(1000, workers=2)
