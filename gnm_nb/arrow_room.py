@@ -1,4 +1,4 @@
-"""A CLEVR-style 3D scene generator, "point out the odd one": three objects in a row, two of them share a shape, and an arrow on the floor points at the odd one. Rendered here by a small vectorised ray caster, with exact object boxes and a rule checker.
+"""A CLEVR scene generator, "point out the odd one": three objects at random places on the floor, two of them share a shape, and an arrow on the floor points at the odd one. Rendered here by a small vectorised ray caster, with exact object boxes and a rule checker.
 
 Docs: https://gnm-nb.github.io/gnm_nb/arrow_room.html.md"""
 
@@ -12,15 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from .core import Config
 
-GENERATOR_VERSION = "arrow_room-1"  # bump whenever the bytes produced for a given (params, seed, index) change
+GENERATOR_VERSION = "arrow_room-2"  # bump whenever the bytes produced for a given (params, seed, index) change
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SHAPES', 'ARROW_LABEL', 'COLORS', 'MATERIALS', 'VIOLATIONS', 'MIN_IMG_SIZE', 'ArrowRoomConfig',
            'sphere_interval', 'cylinder_interval', 'slabs_interval', 'polygon_slabs', 'Primitive', 'prism_primitive',
            'object_primitives', 'arrow_polygons', 'scene_primitives', 'camera_rays', 'project_points', 'sphere_extent',
            'pixel_window', 'primitive_window', 'light_directions', 'shadow_window', 'downsample', 'room_background',
-           'shade_surface', 'render_scene', 'id_boxes', 'sample_arrow_scene', 'arrow_pointed_object',
-           'arrow_rule_holds', 'render_scenes', 'make_arrow_scenes']
+           'shade_surface', 'contact_params', 'contact_window', 'render_scene', 'id_boxes', 'floor_point',
+           'sample_arrow_scene', 'arrow_pointed_object', 'arrow_rule_holds', 'render_scenes', 'make_arrow_scenes']
 
 # %% ../nbs/03_arrow_room.ipynb #c007
 SHAPES = ("cube", "sphere", "cylinder") # label = index; the arrow has label 3
@@ -36,20 +36,18 @@ class ArrowRoomConfig(Config):
     "Camera, light, materials and scene-sampling constants of the Arrow room (world units, angles in degrees)."
     aa: int = 2                                   # supersampling: aa x aa rays per pixel (1 = no antialiasing)
     shadows: bool = True                          # trace shadow rays
-    cam_pos: tuple[float, ...] = (0.0, -7.0, 5.2) # pinhole position
-    cam_target: tuple[float, ...] = (0.0, 2.0, 0.4) # point the camera looks at
-    fov_deg: float = 40.0                         # full field of view (square image)
-    wall_y: float = 5.0                           # back wall plane y = wall_y
-    light_dir: tuple[float, ...] = (-0.7, -0.45, 0.85) # direction TOWARDS the (distant) key light: left, front, above
-    light_soft: float = 0.12                      # half-width of the area light (tangent of the angle): penumbra size
+    cam_pos: tuple[float, ...] = (0.0, -8.5, 7.0) # pinhole position: above and in front of the scene
+    cam_target: tuple[float, ...] = (0.0, 2.0, 0.0) # point the camera looks at (here a 34 degree look down)
+    fov_deg: float = 30.0                         # full field of view (square image); every ray must meet the floor
+    light_dir: tuple[float, ...] = (-0.6, -0.45, 0.9) # direction TOWARDS the (distant) key light: left, front, above
+    light_soft: float = 0.2                       # half-width of the area light (tangent of the angle): penumbra size
     ambient: float = 0.55                         # ambient light
-    diffuse: float = 0.65                         # key light strength
-    floor_grey: float = 0.72                      # floor albedo
-    wall_grey: float = 0.75                       # wall albedo
-    falloff: float = 0.008                        # room light falls off as 1/(1 + falloff * distance^2) ...
-    falloff_centre: tuple[float, ...] = (-1.0, 1.5, 0.0) # ... from this point
-    corner_dark: float = 0.25                     # darkening in the floor/wall corner (fake ambient occlusion) ...
-    corner_width: float = 0.6                     # ... decaying over this distance
+    diffuse: float = 0.6                          # key light strength
+    floor_grey: float = 0.74                      # backdrop albedo
+    falloff: float = 0.006                        # backdrop light falls off as 1/(1 + falloff * distance^2) ...
+    falloff_centre: tuple[float, ...] = (-1.0, 3.0, 0.0) # ... from this point (a smooth gradient, no edge)
+    contact: float = 0.55                         # strength of the contact shadow (ambient occlusion) under objects ...
+    contact_cut: float = 0.04                     # ... whose form factor is cut to 0 below this (a finite, exact window)
     object_light: float = 1.0                     # scale of ambient + diffuse on objects
     rubber_spec: float = 0.12                     # rubber: faint broad highlight ...
     rubber_shine: float = 12.0                    # ... with this Blinn-Phong exponent
@@ -57,21 +55,19 @@ class ArrowRoomConfig(Config):
     metal_reflect: float = 0.5                    # ... a reflection of a grey environment ...
     metal_shine: float = 80.0                     # ... and a sharp white highlight
     size_min: float = 0.55                        # object "radius" range (sphere / cylinder radius; cube half-side = cube_scale * size)
-    size_max: float = 0.72
+    size_max: float = 0.8
     cube_scale: float = 0.85
-    row_y: float = 2.8                            # the row of objects: y = row_y +- row_jitter_y
-    row_jitter_y: float = 0.4
-    spacing: float = 2.1                          # x = (-1, 0, 1) * spacing +- jitter_x
-    jitter_x: float = 0.3
-    min_gap: float = 0.1                          # minimum free floor between two objects' bounding circles (x 1.25)
-    arrow_y: float = -0.9                         # arrow centre: y = arrow_y +- arrow_jitter_y, x = 0 +- arrow_jitter_x
-    arrow_jitter_x: float = 0.5
-    arrow_jitter_y: float = 0.25
-    arrow_length: float = 2.0                     # tail to tip
-    arrow_shaft_width: float = 0.36
-    arrow_head_width: float = 0.95
-    arrow_head_length: float = 0.8
-    arrow_thickness: float = 0.22                 # extrusion height
+    object_rows: tuple[float, ...] = (0.15, 0.62) # objects' floor points: image rows (fraction of the height): the back two thirds
+    object_cols: tuple[float, ...] = (0.08, 0.92) # ... and image columns (fraction of the width)
+    max_overlap: float = 0.3                      # projected boxes of two objects overlap by at most this fraction of the smaller one
+    min_gap: float = 0.05                         # minimum free floor between two footprints' bounding circles (world units)
+    arrow_rows: tuple[float, ...] = (0.7, 0.86)   # arrow centre: image rows and columns (fractions): the front part
+    arrow_cols: tuple[float, ...] = (0.22, 0.78)
+    arrow_length: float = 1.5                     # tail to tip
+    arrow_shaft_width: float = 0.28
+    arrow_head_width: float = 0.75
+    arrow_head_length: float = 0.6
+    arrow_thickness: float = 0.16                 # extrusion height
     min_angle_deg: float = 15.0                   # seen from the arrow, any two objects are at least this far apart
 
     def __post_init__(self):
@@ -79,10 +75,15 @@ class ArrowRoomConfig(Config):
         if not 1 <= self.aa <= 4: raise ValueError(f"aa (supersampling factor) must be 1..4, got {self.aa}")
         for k in ("cam_pos", "cam_target", "light_dir", "falloff_centre"):
             if len(getattr(self, k)) != 3: raise ValueError(f"{k} must have 3 components, got {getattr(self, k)}")
+        for k in ("object_rows", "object_cols", "arrow_rows", "arrow_cols"):
+            v = getattr(self, k)
+            if len(v) != 2 or not 0 <= v[0] < v[1] <= 1: raise ValueError(f"{k} must be (lo, hi) with 0 <= lo < hi <= 1, got {v}")
         if not 0 < self.size_min <= self.size_max: raise ValueError(f"need 0 < size_min <= size_max, got {self.size_min}, {self.size_max}")
         if self.light_dir[2] <= 0 or self.light_dir[1] >= 0: raise ValueError("light_dir must point up (z > 0) and towards the camera (y < 0)")
+        if self.cam_pos[2] <= 0: raise ValueError(f"the camera must be above the floor, got cam_pos {self.cam_pos}")
         if not 0 <= self.light_soft < 0.5: raise ValueError(f"light_soft must be in [0, 0.5), got {self.light_soft}")
         if not 0 < self.fov_deg < 120: raise ValueError(f"fov_deg must be in (0, 120), got {self.fov_deg}")
+        if not 0 < self.contact_cut < 1: raise ValueError(f"contact_cut must be in (0, 1), got {self.contact_cut}")
 
 ArrowRoomConfig.register("paper")
 ArrowRoomConfig.register("fast", base="paper", aa=1)
@@ -282,13 +283,7 @@ def shadow_window(p:Primitive, cfg:ArrowRoomConfig, S:int, Ls:np.ndarray):
     "Sub-pixel window containing every point that `p` can shadow from the light directions `Ls` [J, 3]."
     P, l = p.points[None], Ls[:, None, :]
     floor = P - P[..., 2:3] / l[..., 2:3] * l                         # along -L down to z = 0
-    wall = P - (cfg.wall_y - P[..., 1:2]) / -l[..., 1:2] * l            # along -L back to y = wall_y
-    wf = pixel_window(*project_points(cfg, np.concatenate([p.points, floor.reshape(-1, 3)]), S), S, cfg.aa)
-    ww = pixel_window(*project_points(cfg, np.concatenate([p.points, wall.reshape(-1, 3)]), S), S, cfg.aa)
-    if wf is None or ww is None: return None
-    r0, r1 = max(wf[0].start, ww[0].start), min(wf[0].stop, ww[0].stop)
-    c0, c1 = max(wf[1].start, ww[1].start), min(wf[1].stop, ww[1].stop)
-    return (slice(r0, r1), slice(c0, c1)) if (r1 > r0 and c1 > c0) else None
+    return pixel_window(*project_points(cfg, np.concatenate([p.points, floor.reshape(-1, 3)]), S), S, cfg.aa)
 
 # %% ../nbs/03_arrow_room.ipynb #c044
 def downsample(img:np.ndarray, # [..., S, S]
@@ -303,27 +298,21 @@ def downsample(img:np.ndarray, # [..., S, S]
 
 @functools.lru_cache(maxsize=16)
 def room_background(cfg:ArrowRoomConfig, S:int) -> dict:
-    "Cached per-sub-pixel geometry and shading of the empty room on an S x S grid (S = image size x aa)."
+    "Cached per-sub-pixel geometry and shading of the empty backdrop on an S x S grid (S = image size x aa)."
     e, _, _, d32 = camera_rays(cfg, S); d = d32.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_floor = np.where(d[2] < 0, -e[2] / d[2], np.inf)
-        t_wall = np.where(d[1] > 0, (cfg.wall_y - e[1]) / d[1], np.inf)
-    floor = np.isfinite(t_floor) & (e[1] + t_floor * d[1] < cfg.wall_y)
-    if not np.all(floor | np.isfinite(t_wall)): raise ValueError("some camera rays see neither floor nor wall; check cam_* / fov_deg")
-    t = np.where(floor, t_floor, t_wall)
+    if d[2].max() >= -1e-3: raise ValueError("some camera rays miss the floor (the horizon is in view): look further down or narrow fov_deg")
+    t = -e[2] / d[2]
     p = e[:, None, None] + t * d
-    n = np.where(floor, np.array([0, 0, 1.0])[:, None, None], np.array([0, -1.0, 0])[:, None, None])
+    n = np.array([0, 0, 1.0])
     L, Ls = light_directions(cfg)
-    rho = np.where(floor, cfg.floor_grey, cfg.wall_grey)
     fall = 1 / (1 + cfg.falloff * ((p - np.array(cfg.falloff_centre)[:, None, None]) ** 2).sum(0))
-    corner = 1 - cfg.corner_dark * np.exp(-np.minimum(np.abs(p[2]), np.abs(cfg.wall_y - p[1])) / cfg.corner_width)
-    ambient = rho * cfg.ambient * corner * (0.6 + 0.4 * fall)
-    direct = rho * cfg.diffuse * np.maximum(np.tensordot(L, n, 1), 0) * fall
+    ambient = cfg.floor_grey * cfg.ambient * (0.6 + 0.4 * fall)
+    direct = cfg.floor_grey * cfg.diffuse * max(L @ n, 0) * fall
     sample = (np.arange(S)[:, None] % cfg.aa) * cfg.aa + np.arange(S)[None, :] % cfg.aa   # which area-light sample a sub-pixel uses
     lit = np.repeat((ambient + direct)[None], 3, 0).astype(np.float32)
     f32 = lambda a: np.ascontiguousarray(a, np.float32)
-    return dict(t=f32(t), origin=f32(p + 1e-3 * n), ambient=f32(ambient), direct=f32(direct), lit=lit, image=downsample(lit, cfg.aa),
-                light=f32(Ls[sample].transpose(2, 0, 1)), L=f32(L), Ls=Ls, dirs=d32, eye=f32(e))
+    return dict(t=f32(t), origin=f32(p + 1e-3 * n[:, None, None]), ambient=f32(ambient), direct=f32(direct), lit=lit,
+                image=downsample(lit, cfg.aa), light=f32(Ls[sample].transpose(2, 0, 1)), L=f32(L), Ls=Ls, dirs=d32, eye=f32(e))
 
 # %% ../nbs/03_arrow_room.ipynb #c048
 def shade_surface(n, # surface normals (x, y, z)
@@ -347,17 +336,35 @@ def shade_surface(n, # surface normals (x, y, z)
 # %% ../nbs/03_arrow_room.ipynb #c051
 def _full(W): return (slice(None),) + W
 
+def contact_params(obj:dict, cfg:ArrowRoomConfig):
+    "(floor centre x, y, equivalent sphere radius r, centre height h) of an object's contact shadow; None for the flat arrow."
+    if obj["shape"] == "arrow": return None
+    x, y, z = obj["position"]
+    return x, y, (z * 1.15 if obj["shape"] == "cube" else obj["size"]), z
+
+def contact_window(obj:dict, cfg:ArrowRoomConfig, S:int):
+    "Sub-pixel window of the floor where the object's contact shadow is non-zero (or None)."
+    cp = contact_params(obj, cfg)
+    if cp is None: return None
+    x, y, r, h = cp
+    rho2 = (r * r * h / cfg.contact_cut) ** (2 / 3) - h * h      # form factor r^2 h / D^3 > cut  <=>  horizontal distance^2 < rho2
+    if rho2 <= 0: return None
+    rho = math.sqrt(rho2)
+    sq = np.array([[x - rho, y - rho, 0], [x + rho, y - rho, 0], [x + rho, y + rho, 0], [x - rho, y + rho, 0]])
+    return pixel_window(*project_points(cfg, sq, S), S, cfg.aa)
+
 def render_scene(scene:dict, # {'objects': [...]} as made by `sample_arrow_scene` (any number of objects)
                  cfg:ArrowRoomConfig, img_size:int,
                  windows:bool=True, # False: test all rays against all solids (slow reference)
                 ) -> tuple:
-    "Render one scene: (uint8 image [3, H, W], boxes float32 [n_objects, 4], object-id buffer int8 [H*aa, W*aa], -1 = room)."
+    "Render one scene: (uint8 image [3, H, W], boxes float32 [n_objects, 4], object-id buffer int8 [H*aa, W*aa], -1 = backdrop)."
     aa = cfg.aa; S = img_size * aa
     bg = room_background(cfg, S); eye, dirs, light = bg["eye"], bg["dirs"], bg["light"]
     prims, objs = scene_primitives(scene, cfg), scene["objects"]
     everything = (slice(0, S), slice(0, S))
     depth, origin, ids = bg["t"].copy(), bg["origin"].copy(), np.full((S, S), -1, np.int8)
     normal, img, vis = np.zeros((3, S, S), np.float32), bg["lit"].copy(), np.ones((S, S), np.float32)
+    occ = np.ones((S, S), np.float32)
     wins = [primitive_window(p, cfg, S) if windows else everything for p in prims]
     with np.errstate(all="ignore"):
         for p, W in zip(prims, wins):                                          # 1. visibility
@@ -373,14 +380,23 @@ def render_scene(scene:dict, # {'objects': [...]} as made by `sample_arrow_scene
                 np.copyto(normal[i][W], nrm[i], where=nearer)
                 np.copyto(origin[i][W], hit[i] + np.float32(1e-3) * nrm[i], where=nearer)
         swins = [(shadow_window(p, cfg, S, bg["Ls"]) if windows else everything) for p in prims] if cfg.shadows else []
-        for p, W in zip(prims, swins):                                         # 2. shadows
+        for p, W in zip(prims, swins):                                         # 2. shadows ...
             if W is None: continue
             t0, t1, _ = p.interval(origin[_full(W)], light[_full(W)])
             np.copyto(vis[W], 0, where=(t0 <= t1) & (t1 > 0) & (ids[W] != p.owner))
-        for W in swins:                                                        # 3. shading: room in shadow ...
+        cwins = [(contact_window(o, cfg, S) if windows and contact_params(o, cfg) else
+                  (everything if contact_params(o, cfg) else None)) for o in objs] if cfg.contact > 0 else []
+        for o, W in zip(objs, cwins):                                          # ... and contact shadows
             if W is None: continue
-            room = bg["ambient"][W] + bg["direct"][W] * vis[W]
-            for i in range(3): np.copyto(img[i][W], room, where=(ids[W] < 0) & (vis[W] < 1))
+            x, y, r, h = contact_params(o, cfg)
+            px, py = origin[0][W] - np.float32(x), origin[1][W] - np.float32(y)
+            ff = np.float32(r * r * h) / (px * px + py * py + np.float32(h * h)) ** np.float32(1.5)
+            cut = np.float32(cfg.contact_cut)
+            occ[W] *= 1 - np.float32(cfg.contact) * np.minimum(np.maximum(ff - cut, 0) / (1 - cut), 1)
+        for W in swins + cwins:                                                # 3. shading: backdrop in shadow ...
+            if W is None: continue
+            room = bg["ambient"][W] * occ[W] + bg["direct"][W] * vis[W]
+            for i in range(3): np.copyto(img[i][W], room, where=(ids[W] < 0) & ((vis[W] < 1) | (occ[W] < 1)))
         for p, W in zip(prims, wins):                                          # ... and objects
             if W is None: continue
             mine = ids[W] == p.owner
@@ -390,12 +406,12 @@ def render_scene(scene:dict, # {'objects': [...]} as made by `sample_arrow_scene
                                 o.get("material") == "metal", cfg, bg["L"])
             for i in range(3): np.copyto(img[i][W], rgb[i], where=mine)
     out = bg["image"].copy()                                                   # 4. output
-    for W in wins + swins:
+    for W in wins + swins + cwins:
         if W is None: continue
         out[:, W[0].start // aa:W[0].stop // aa, W[1].start // aa:W[1].stop // aa] = downsample(img[_full(W)], aa)
     return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8), id_boxes(ids, len(objs), aa), ids
 
-def id_boxes(ids:np.ndarray, # int8 [S, S] object-id buffer (-1 = room)
+def id_boxes(ids:np.ndarray, # int8 [S, S] object-id buffer (-1 = backdrop)
              n:int, # number of objects
              aa:int) -> np.ndarray:
     "Boxes (x0, y0, x1, y1) in output-pixel units of the sub-pixels of each id 0..n-1 (zeros if an id is not visible)."
@@ -417,17 +433,53 @@ def _draw_shapes(rng:np.random.Generator, violation:str|None) -> tuple:
     shapes = [int(rng.integers(3))] * 3 if violation == "all_same" else [int(s) for s in rng.permutation(3)]
     return shapes, None, int(rng.integers(3))
 
-def _draw_layout(rng:np.random.Generator, sizes:np.ndarray, cfg:ArrowRoomConfig, tries:int=1000) -> tuple:
-    "Object xs, ys and the arrow centre; redrawn until objects keep a gap and are well separated in angle seen from the arrow."
+def floor_point(cfg:ArrowRoomConfig, col:float, row:float) -> np.ndarray:
+    "The floor point [x, y, 0] seen at image position (col, row), both as fractions of the image size."
+    e, B, tau, _ = camera_rays(cfg, 1)
+    d = B[2] + (2 * col - 1) * tau * B[0] - (2 * row - 1) * tau * B[1]
+    if d[2] >= 0: raise ValueError(f"image position ({col}, {row}) does not see the floor")
+    return e - e[2] / d[2] * d
+
+def _footprint_radius(shape:str, size:float, cfg:ArrowRoomConfig) -> float:
+    "Radius of a circle around an object's floor footprint."
+    return size * cfg.cube_scale * math.sqrt(2) if shape == "cube" else size
+
+def _overlap(a, b) -> float:
+    "Intersection of two boxes (x0, y0, x1, y1) over the smaller box's area."
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0: return 0.0
+    return w * h / min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+
+def _draw_layout(rng:np.random.Generator, shapes:list, sizes:np.ndarray, rotations:np.ndarray, cfg:ArrowRoomConfig,
+                 tries:int=2000) -> tuple:
+    "Object floor points (xs, ys), the arrow centre and the directions from it to the objects; redrawn until the scene is clean."
     for _ in range(tries):
-        xs = (np.arange(3) - 1) * cfg.spacing + rng.uniform(-cfg.jitter_x, cfg.jitter_x, 3)
-        ys = cfg.row_y + rng.uniform(-cfg.row_jitter_y, cfg.row_jitter_y, 3)
-        ax, ay = rng.uniform(-cfg.arrow_jitter_x, cfg.arrow_jitter_x), cfg.arrow_y + rng.uniform(-cfg.arrow_jitter_y, cfg.arrow_jitter_y)
-        ang = np.arctan2(ys - ay, xs - ax)
+        pts = [floor_point(cfg, rng.uniform(*cfg.object_cols), rng.uniform(*cfg.object_rows)) for _ in range(3)]
+        arrow = floor_point(cfg, rng.uniform(*cfg.arrow_cols), rng.uniform(*cfg.arrow_rows))
+        xs, ys = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+        rad = [_footprint_radius(SHAPES[s], r, cfg) for s, r in zip(shapes, sizes)]
+        gap = min(math.hypot(xs[i] - xs[j], ys[i] - ys[j]) - rad[i] - rad[j] for i, j in ((0, 1), (1, 2), (0, 2)))
+        agap = min(math.hypot(xs[i] - arrow[0], ys[i] - arrow[1]) - rad[i] - cfg.arrow_length / 2 for i in range(3))
+        ang = np.arctan2(ys - arrow[1], xs - arrow[0])
         sep = min(abs(math.remainder(ang[i] - ang[j], 2 * math.pi)) for i, j in ((0, 1), (1, 2), (0, 2)))
-        gap = min(math.hypot(xs[i] - xs[j], ys[i] - ys[j]) - 1.25 * (sizes[i] + sizes[j]) for i, j in ((0, 1), (1, 2), (0, 2)))
-        if sep >= math.radians(cfg.min_angle_deg) and gap >= cfg.min_gap and np.all(np.diff(xs) > 0): return xs, ys, (ax, ay), ang
-    raise RuntimeError(f"no layout found in {tries} tries: spacing too small for the sizes, or min_angle_deg too large")
+        if gap < cfg.min_gap or agap < cfg.min_gap or sep < math.radians(cfg.min_angle_deg): continue
+        boxes = []
+        for k in range(3):
+            obj = _object(SHAPES[shapes[k]], xs[k], ys[k], sizes[k], rotations[k], cfg)
+            P = np.concatenate([p.points for p in object_primitives(obj, k, cfg)])
+            c, r = project_points(cfg, P, 1); boxes.append((c.min(), r.min(), c.max(), r.max()))
+        h = cfg.arrow_length / 2                                      # the arrow, whatever its angle, lies in this box
+        A = arrow + np.array([[i * h, j * h, k * cfg.arrow_thickness] for i in (-1, 1) for j in (-1, 1) for k in (0, 1)])
+        c, r = project_points(cfg, A, 1); boxes.append((c.min(), r.min(), c.max(), r.max()))
+        inside = all(b[0] > 0 and b[1] > 0 and b[2] < 1 and b[3] < 1 for b in boxes)
+        if inside and max(_overlap(boxes[i], boxes[j]) for i, j in ((0, 1), (1, 2), (0, 2))) <= cfg.max_overlap:
+            return xs, ys, (float(arrow[0]), float(arrow[1])), ang
+    raise RuntimeError(f"no layout found in {tries} tries: the placement regions are too small for the sizes")
+
+def _object(shape:str, x:float, y:float, size:float, rotation:float, cfg:ArrowRoomConfig) -> dict:
+    "The geometric part of an object dict (centre height from the shape and size)."
+    return dict(shape=shape, position=[float(x), float(y), float(size) * cfg.cube_scale if shape == "cube" else float(size)],
+                size=float(size), rotation=float(rotation) if shape == "cube" else 0.0)
 
 # %% ../nbs/03_arrow_room.ipynb #c060
 def sample_arrow_scene(rng:np.random.Generator, # the image's own generator
@@ -438,19 +490,17 @@ def sample_arrow_scene(rng:np.random.Generator, # the image's own generator
     cfg = cfg or ArrowRoomConfig()
     violation = VIOLATIONS[int(rng.integers(3))] if violate else None
     shapes, odd, target = _draw_shapes(rng, violation)
-    colors, materials = rng.integers(len(COLORS), size=4), rng.integers(2, size=3)
+    colors, materials = rng.integers(len(COLORS), size=4), rng.integers(2, size=4)
     sizes, rotations = rng.uniform(cfg.size_min, cfg.size_max, 3), rng.uniform(0, math.pi / 2, 3)
-    xs, ys, (ax, ay), angles = _draw_layout(rng, sizes, cfg)
+    xs, ys, (ax, ay), angles = _draw_layout(rng, shapes, sizes, rotations, cfg)
     names, objects = list(COLORS), []
     for k in range(3):
-        shape, s = SHAPES[shapes[k]], float(sizes[k])
-        objects.append(dict(shape=shape, color=names[colors[k]], material=MATERIALS[materials[k]],
-                            position=[float(xs[k]), float(ys[k]), s * cfg.cube_scale if shape == "cube" else s],
-                            size=s, rotation=float(rotations[k]) if shape == "cube" else 0.0))
-    objects.append(dict(shape="arrow", color=names[colors[3]], material="rubber", target=target,
+        objects.append(dict(color=names[colors[k]], material=MATERIALS[materials[k]],
+                            **_object(SHAPES[shapes[k]], xs[k], ys[k], sizes[k], rotations[k], cfg)))
+    objects.append(dict(shape="arrow", color=names[colors[3]], material=MATERIALS[materials[3]], target=target,
                         position=[float(ax), float(ay), 0.0], angle=float(angles[target])))
     cols = project_points(cfg, [o["position"] for o in objects[:3]], 1)[0]
-    return dict(objects=objects, structure=dict(odd=odd, target=target, order=[int(k) for k in np.argsort(cols)]),
+    return dict(objects=objects, structure=dict(odd=odd, target=target, order=[int(k) for k in np.argsort(cols, kind="stable")]),
                 valid=not violate, violation=violation)
 
 # %% ../nbs/03_arrow_room.ipynb #c063

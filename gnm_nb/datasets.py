@@ -61,6 +61,11 @@ def _mnist_fingerprint(params:dict) -> str:
     from gnm_nb.digits import glyph_bank
     return glyph_bank(params["glyphs"]).fingerprint
 
+def _arrow_fingerprint(params:dict) -> str:
+    "The Arrow room's generator version: part of the identity, so a new renderer gets a new cache directory."
+    from gnm_nb.arrow_room import GENERATOR_VERSION
+    return GENERATOR_VERSION
+
 DATASETS = {
     "mnist4": DatasetSpec("gnm_nb.mnist_scenes", "make_mnist4", 1, "MNIST-4: n..n+3 clockwise on a rectangle",
                           _mnist_canonical, _mnist_fingerprint),
@@ -68,7 +73,8 @@ DATASETS = {
                            _mnist_canonical, _mnist_fingerprint),
     "mnist4_10": DatasetSpec("gnm_nb.mnist_scenes", "make_mnist4_10", 1, "MNIST-4-10: mixture of MNIST-4 and MNIST-10",
                              _mnist_canonical, _mnist_fingerprint),
-    "arrow": DatasetSpec("gnm_nb.arrow_room", "make_arrow_scenes", 3, "Arrow room: the arrow points at the odd-shaped object"),
+    "arrow": DatasetSpec("gnm_nb.arrow_room", "make_arrow_scenes", 3, "Arrow room: the arrow points at the odd-shaped object",
+                         fingerprint=_arrow_fingerprint),
 }
 
 # %% ../nbs/04_datasets.ipynb #c007

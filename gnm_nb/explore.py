@@ -65,7 +65,7 @@ def cell_where(center:tuple, # box centre (x, y) in pixels
 @torch.no_grad()
 def zs_prior(model:GNM, z_g:torch.Tensor) -> tuple:
     "Parameters of p(z^s|z^g) per cell and of p(z^b|z^g) (None without a background), as `sample` and `resample_zs` use them."
-    return model._prior_from_zg(model.nets["structdraw"](z_g=z_g))
+    return model.prior_from_zg(model.nets["structdraw"](z_g=z_g))
 
 def _noise(like:torch.Tensor, gen:torch.Generator|None) -> torch.Tensor:
     return torch.randn(like.shape, generator=gen).to(like)

@@ -16,7 +16,7 @@ def test_shipped_checker_weights_verify_and_are_small():
     for p in paths: assert p.is_file(), f"missing shipped weights {p}"
     assert sum(p.stat().st_size for p in paths) < 2_000_000
     reader, cfg, meta = load_mnist_checker(); assert meta["version"] == 1 and len(reader.readers) >= 1
-    net, acfg, ameta = load_arrow_checker(); assert ameta["version"] == 1
+    net, acfg, ameta = load_arrow_checker(); assert ameta["version"] == 2
 
 
 @pytest.mark.slow
@@ -30,13 +30,17 @@ def test_mnist_checker_1000_real_1000_violating(dataset):
 
 
 @pytest.mark.slow
-def test_arrow_checker_1000_real_1000_violating():
-    from gnm_nb.metrics_arrow import validate_arrow_checker
+def test_arrow_checker_1000_real_1000_violating_and_robustness():
+    """1,000 real and 1,000 rule-breaking scenes; 500 each with the camera 20 % lower / higher and the light 20 % dimmer / brighter;
+    the 1,000 real ones blurred (sigma 1 px); an average room."""
+    from gnm_nb.metrics_arrow import ROBUSTNESS_VARIANTS, validate_arrow_checker
     torch.set_num_threads(1)
     v = validate_arrow_checker(1000, workers=2)
     print("arrow", v)
     assert v["valid_rate_real"] >= 0.97, v
     assert v["valid_rate_violating"] <= 0.05, v
+    for k in list(ROBUSTNESS_VARIANTS) + ["blur1"]: assert v[f"valid_rate_{k}"] >= 0.90, (k, v)
+    assert v["average_room"] != "valid", v
 
 
 @pytest.mark.slow
