@@ -1,4 +1,4 @@
-"""Draw scenes of the first Arrow-room generator (`arrow_room-1`, git commit 4415034) with their ground-truth boxes into
+"""Draw scenes of the first Arrow-room generator (`arrow_room-1`, read from the repository at revision 4415034) with their ground-truth boxes into
 figures/arrow_room_v1_scenes.png, for the old-versus-new figure of nbs/03_arrow_room.ipynb.
 
 The old renderer is read from git history rather than kept in the package: it is needed for this one picture only.

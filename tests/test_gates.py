@@ -47,7 +47,8 @@ HISTORY_PATTERNS = {
 
 def _history_files():
     files = [ROOT/"README.md", *sorted((ROOT/"nbs").rglob("*.ipynb")), *sorted((ROOT/"gnm_nb").rglob("*.py")),
-             *sorted(p for p in (ROOT/"scripts").rglob("*") if p.is_file() and p.suffix in (".py", ".sh", ".md", ".txt"))]
+             *sorted(p for p in (ROOT/"scripts").rglob("*") if p.is_file() and p.suffix in (".py", ".sh", ".md", ".txt")),
+             *sorted(p for p in (ROOT/"checkpoints").glob("*") if p.suffix in (".json", ".md"))]   # model cards state facts too
     return [f for f in files if ".ipynb_checkpoints" not in f.parts and not f.name.startswith("_")]
 
 def _text(f: Path) -> str:
