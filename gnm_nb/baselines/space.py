@@ -18,7 +18,8 @@ from ..core import Config, count_parameters
 from ..config import GNMConfig
 from ..encoder import ImageEncoder
 from ..symbolic_map import SymbolicMapHead, GlimpseDecoder
-from ..rendering import where_to_box, flatten_cells, boxes_in_pixels, composite
+from ..rendering import where_to_box, flatten_cells, boxes_in_pixels
+from ..window_rendering import composite_window
 from ..schedule import ObjectiveConfig, Schedule, aux_kl_terms
 from ..distributions import (normal_log_prob, bernoulli_log_prob, relaxed_bernoulli_sample, importance_log_likelihood,
                                   validation, kl_normal, kl_bernoulli_prob)
@@ -104,8 +105,8 @@ def decode(self:Space, z_s:dict, # pres/where/depth/what in grid layout
     box = where_to_box(z_s["where"])
     center, size = flatten_cells(box["center"]), flatten_cells(box["size"])
     app, _ = self.nets["glimpse_decoder"](flatten_cells(z_s["what"]).reshape(b * n, c.z_what_dim))
-    out = composite(app.view(b, n, *app.shape[1:]), None, flatten_cells(z_s["pres"])[..., 0], None, center, size, None,
-                    mode="mnist", out_hw=c.img_size, placement="window")
+    out = composite_window(app.view(b, n, *app.shape[1:]), None, flatten_cells(z_s["pres"])[..., 0], None, center, size, None,
+                    mode="mnist", out_hw=c.img_size)
     out.update(center=center, size=size)
     return out
 
