@@ -8,7 +8,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/bench.html.md"""
 # %% ../nbs/21_bench.ipynb #c002
 from __future__ import annotations
 import argparse, copy, ctypes, itertools, json, math, os, platform, resource, statistics, subprocess, sys, time
-from contextlib import nullcontext
+from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -17,8 +17,11 @@ from .core import Config, get_device, seed_everything, count_parameters, atomic_
 from .gnm import build_model, MODEL_PRESETS, GNM
 
 # %% auto #0
-__all__ = ['MODES', 'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
-           'results_table', 'run_bench', 'cli_parser', 'configs_from_args', 'main', 'reference_copy', 'loss_and_grads']
+__all__ = ['MODES', 'STAGES', 'RENDER_STAGE', 'SAMPLE_STAGE', 'TERMS_STAGE', 'GLUE_STAGE', 'BACKWARD_STAGE', 'OPTIM_STAGE',
+           'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
+           'results_table', 'run_bench', 'cpu_peak', 'StageTimer', 'stage_ranges', 'step_flops', 'profile_step',
+           'profile_table', 'run_profile', 'cli_parser', 'configs_from_args', 'main', 'reference_copy',
+           'loss_and_grads']
 
 # %% ../nbs/21_bench.ipynb #c005
 MODES = ("train", "generate", "ll")
@@ -165,9 +168,9 @@ def _child_env(cfg:BenchConfig) -> dict:
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
 
-def run_isolated(cfg:BenchConfig, timeout:float|None=None) -> dict:
-    "`measure(cfg)` in a fresh Python process; returns its result dict."
-    cmd = [sys.executable, "-m", "gnm_nb.bench", "--child", json.dumps(cfg.to_dict())]
+def run_isolated(cfg:BenchConfig, timeout:float|None=None, profile:bool=False) -> dict:
+    "`measure(cfg)` (or, with `profile`, `profile_step(cfg)`) in a fresh Python process; returns its result dict."
+    cmd = [sys.executable, "-m", "gnm_nb.bench", "--child-profile" if profile else "--child", json.dumps(cfg.to_dict())]
     p = subprocess.run(cmd, env=_child_env(cfg), capture_output=True, text=True, timeout=timeout)
     lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
     if p.returncode != 0 or not lines:
@@ -197,6 +200,162 @@ def run_bench(configs:list, # BenchConfigs, each run in its own process
         atomic_write_text(json_path, json.dumps(dict(machine=machine_info(), results=results), indent=1))
     return results
 
+# %% ../nbs/21_bench.ipynb #p002
+def cpu_peak(cpuinfo:str|None=None, # text of /proc/cpuinfo (default: this machine's)
+            ) -> dict:
+    "Peak fp32 GFLOP/s of one core: clock (GHz) × FLOPs/cycle of its widest FMA units; with the CPU model, flags and the rule used."
+    if cpuinfo is None:
+        try: cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError: cpuinfo = ""
+    def field(k):
+        return next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if ":" in l and l.split(":", 1)[0].strip() == k), "")
+    flags, vendor = set(field("flags").split()), field("vendor_id")
+    family, model, mhz = int(field("cpu family") or 0), int(field("model") or 0), float(field("cpu MHz") or 0)
+    amd = vendor == "AuthenticAMD"
+    if "avx512f" in flags and amd and family < 0x1A:
+        fpc, rule = 32, "AVX-512 executed as two 256-bit halves (AMD Zen 4): 2 FMA pipes × 8 fp32 lanes × 2"
+    elif "avx512f" in flags:
+        fpc, rule = 64, "AVX-512 with two 512-bit FMA pipes (AMD Zen 5, Intel Xeon Gold/Platinum): 2 × 16 fp32 lanes × 2"
+    elif {"avx2", "fma"} <= flags and not (amd and family == 0x17 and model < 0x30):
+        fpc, rule = 32, "AVX2 + FMA with two 256-bit FMA pipes (Intel Haswell on, AMD Zen 2/3): 2 × 8 fp32 lanes × 2"
+    elif "fma" in flags: fpc, rule = 16, "FMA on two 128-bit pipes (AMD Zen 1): 2 × 4 fp32 lanes × 2"
+    elif "avx" in flags: fpc, rule = 16, "AVX without FMA: one 256-bit add and one 256-bit multiply per cycle: 2 × 8"
+    else: fpc, rule = 8, "SSE: one 128-bit add and one 128-bit multiply per cycle: 2 × 4"
+    ghz = mhz / 1000
+    return dict(model=field("model name"), vendor=vendor, family=family, ghz=ghz, flops_per_cycle=fpc, rule=rule,
+                simd=sorted(f for f in flags if f in ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")),
+                peak_gflops_core=ghz * fpc, formula=f"{ghz:.3f} GHz × {fpc} FLOPs/cycle = {ghz * fpc:.1f} GFLOP/s per core")
+
+# %% ../nbs/21_bench.ipynb #p004
+class StageTimer:
+    "Nested wall / CPU-time ranges; a range is charged its *self* time (its children's time goes to them), so the ranges partition the whole."
+    def __init__(self): self.reset()
+    def reset(self): self.wall, self.cpu, self.calls, self._stack = {}, {}, {}, []
+    def start(self, name:str): self._stack.append([name, time.perf_counter(), time.process_time(), 0.0, 0.0])
+    def stop(self):
+        name, t, c, child_w, child_c = self._stack.pop()
+        w, u = time.perf_counter() - t, time.process_time() - c
+        self.wall[name] = self.wall.get(name, 0.0) + w - child_w
+        self.cpu[name] = self.cpu.get(name, 0.0) + u - child_c
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if self._stack: self._stack[-1][3] += w; self._stack[-1][4] += u
+    def range(self, name:str, fn):
+        "`fn` wrapped in a range called `name`."
+        def wrapped(*a, **k):
+            self.start(name)
+            try: return fn(*a, **k)
+            finally: self.stop()
+        return wrapped
+
+# %% ../nbs/21_bench.ipynb #p006
+STAGES = {"encoder": "encoder", "structdraw": "StructDRAW loop", "zs_head": "z^s heads (posterior and prior)",
+          "bg_encoder": "background encoder and prior", "bg_prior": "background encoder and prior",
+          "glimpse_decoder": "glimpse decoder", "bg_decoder": "background decoder"}
+RENDER_STAGE, SAMPLE_STAGE, TERMS_STAGE = "rendering and compositing", "z^s sampling", "KL and likelihood terms"
+GLUE_STAGE, BACKWARD_STAGE, OPTIM_STAGE = "rest of forward (schedule, loss sum)", "backward (all networks)", "optimiser (zero_grad, clip, RMSprop)"
+_TERMS = ("kl_normal", "kl_bernoulli", "normal_log_prob", "aux_kl_terms", "aux_kl_bg", "_balanced_kl_g")
+
+@contextmanager
+def stage_ranges(model:GNM, timer:StageTimer):
+    "While open, `model`'s forward is timed by stage into `timer`: each network, z^s sampling, rendering, the KL / likelihood terms."
+    import gnm_nb.gnm as G
+    hooks = []
+    for key, net in model.nets.items():
+        hooks.append(net.register_forward_pre_hook(lambda m, a, name=STAGES[key]: timer.start(name)))
+        hooks.append(net.register_forward_hook(lambda m, a, o: timer.stop()))
+    saved = {k: getattr(G, k) for k in _TERMS}
+    try:
+        for k in _TERMS: setattr(G, k, timer.range(TERMS_STAGE, saved[k]))     # the module-level names GNM.forward calls
+        model.decode = timer.range(RENDER_STAGE, GNM.decode.__get__(model))    # the decoders inside it have their own ranges
+        model._posterior_sample = timer.range(SAMPLE_STAGE, GNM._posterior_sample.__get__(model))
+        yield timer
+    finally:
+        for h in hooks: h.remove()
+        for k, f in saved.items(): setattr(G, k, f)
+        del model.decode, model._posterior_sample
+
+# %% ../nbs/21_bench.ipynb #p008
+def step_flops(cfg:BenchConfig) -> dict:
+    "FLOPs of one training step of `cfg` (matmuls and convolutions, as `FlopCounterMode` counts them): forward by network, backward."
+    from torch.utils.flop_counter import FlopCounterMode
+    device = get_device(cfg.device)
+    model = prepare_model(cfg, device); model.train()
+    x = bench_images(cfg, model.cfg, device)
+    with FlopCounterMode(display=False) as fwd: loss = model(x, cfg.start_step)["loss"]
+    with FlopCounterMode(display=False) as bwd: loss.backward()
+    per, stages = fwd.get_flop_counts(), {}
+    for k in model.nets: stages[STAGES[k]] = stages.get(STAGES[k], 0) + sum(per.get(f"GNM.nets.{k}", {}).values())
+    stages[BACKWARD_STAGE] = bwd.get_total_flops()
+    return dict(forward=fwd.get_total_flops(), backward=bwd.get_total_flops(), total=fwd.get_total_flops() + bwd.get_total_flops(),
+                by_stage=stages)
+
+# %% ../nbs/21_bench.ipynb #p011
+def profile_step(cfg:BenchConfig) -> dict:
+    "Time `cfg`'s training step by stage in this process: wall and CPU s per step of each stage and in total, FLOPs, GFLOP/s, the peak."
+    if cfg.mode != "train": raise ValueError(f"profile_step profiles training steps; got mode {cfg.mode!r}")
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(cfg.threads)
+        return _profile_step(cfg)
+    finally: torch.set_num_threads(threads)
+
+def _profile_step(cfg:BenchConfig) -> dict:
+    device = get_device(cfg.device)
+    if device.type == "cpu": torch.set_flush_denormal(cfg.flush_denormal)
+    tuned = tune_malloc() if cfg.malloc_tuning else False
+    load0, flops = os.getloadavg()[0], step_flops(cfg)
+    model = prepare_model(cfg, device); model.train()
+    x = bench_images(cfg, model.cfg, device)
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-4)
+    timer, wall, cpu = StageTimer(), [], []
+    def stage(name, fn):
+        timer.start(name)
+        try: return fn()
+        finally: _sync(device); timer.stop()
+    with stage_ranges(model, timer):
+        for i in range(cfg.warmup + cfg.steps):
+            if i == cfg.warmup: timer.reset()                    # only the timed steps count
+            _sync(device); t, c = time.perf_counter(), time.process_time()
+            loss = stage(GLUE_STAGE, lambda: model(x, cfg.start_step + i)["loss"])
+            stage(OPTIM_STAGE, lambda: opt.zero_grad(set_to_none=True))
+            stage(BACKWARD_STAGE, loss.backward)
+            stage(OPTIM_STAGE, lambda: (torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0), opt.step()))
+            wall.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+    if not math.isfinite(float(loss.detach())): raise RuntimeError(f"non-finite loss while profiling {cfg}")
+    n, peak, cores = cfg.steps, cpu_peak(), min(cfg.threads, os.cpu_count() or 1)
+    wall_s, cpu_s = sum(wall[cfg.warmup:]) / n, sum(cpu[cfg.warmup:]) / n
+    stages = {k: dict(wall_s=timer.wall[k] / n, cpu_s=timer.cpu[k] / n, gflop=flops["by_stage"].get(k, 0) / 1e9) for k in timer.wall}
+    return dict(cfg.to_dict(), wall_s=wall_s, cpu_s=cpu_s, stages=stages, flops=flops, gflops_per_cpu_s=flops["total"] / 1e9 / cpu_s,
+                gflops_per_wall_s=flops["total"] / 1e9 / wall_s, peak=peak, peak_cores=cores, peak_gflops=peak["peak_gflops_core"] * cores,
+                steps_per_core_hour=3600 / cpu_s, load_start=load0, load_end=os.getloadavg()[0], malloc_tuned=tuned,
+                torch=torch.__version__, cpu_capability=torch.backends.cpu.get_cpu_capability())
+
+def profile_table(p:dict) -> str:
+    "Markdown table of a `profile_step` result: each stage's wall and CPU ms per step, CPU share, GFLOP per step and per CPU-second."
+    rows = ["| stage | wall ms/step | CPU ms/step | CPU share | GFLOP/step | GFLOP per CPU-s |", "|---|---|---|---|---|---|"]
+    for k, s in sorted(p["stages"].items(), key=lambda kv: -kv[1]["cpu_s"]):
+        rate = f"{s['gflop'] / s['cpu_s']:.1f}" if s["gflop"] and s["cpu_s"] > 0 else "–"
+        rows.append(f"| {k} | {1e3 * s['wall_s']:.1f} | {1e3 * s['cpu_s']:.1f} | {100 * s['cpu_s'] / p['cpu_s']:.1f} % | {s['gflop']:.3f} | {rate} |")
+    rows.append(f"| **step** | **{1e3 * p['wall_s']:.1f}** | **{1e3 * p['cpu_s']:.1f}** | 100 % | **{p['flops']['total'] / 1e9:.3f}** | "
+                f"**{p['gflops_per_cpu_s']:.1f}** |")
+    return "\n".join(rows) + (f"\n\n{p['preset']}, batch {p['batch']}, {p['threads']} thread(s): {p['gflops_per_cpu_s']:.1f} GFLOP per CPU-s = "
+                              f"{100 * p['gflops_per_cpu_s'] / p['peak']['peak_gflops_core']:.1f} % of one core's peak ({p['peak']['formula']}; "
+                              f"{p['peak']['rule']}); {p['steps_per_core_hour']:.0f} steps per core-hour; load {p['load_start']:.1f}→{p['load_end']:.1f}")
+
+# %% ../nbs/21_bench.ipynb #p013
+def run_profile(configs:list, # BenchConfigs (mode "train"), each profiled in its own process
+                json_path:str|Path|None=None, # write {"machine": ..., "profiles": [...]} here
+                echo:bool=True, # print each profile's table
+               ) -> list:
+    "Profile every configuration's training step in a fresh process; print the tables; write the JSON; return the result dicts."
+    results = []
+    for cfg in configs:
+        r = run_isolated(cfg, profile=True); results.append(r)
+        if echo: print(f"\n### {cfg.preset}, batch {cfg.batch}, {cfg.threads} thread(s)\n\n{profile_table(r)}", flush=True)
+    if json_path is not None:
+        atomic_write_text(json_path, json.dumps(dict(machine=machine_info(), profiles=results), indent=1))
+    return results
+
 # %% ../nbs/21_bench.ipynb #c017
 def _csv(tp): return lambda s: [tp(v) for v in str(s).split(",") if v != ""]
 
@@ -206,7 +365,7 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", type=_csv(str), default=["paper_mnist"], help="preset(s), comma-separated")
     p.add_argument("--mode", type=_csv(str), default=["train"], help="train, generate, ll (comma-separated)")
     p.add_argument("--batch", type=_csv(int), default=None, help="batch size(s); default per mode (train 32 MNIST / 16 Arrow, generate 32, ll 4)")
-    p.add_argument("--threads", type=_csv(int), default=[2], help="torch thread count(s)")
+    p.add_argument("--threads", type=_csv(int), default=None, help="torch thread count(s); default 2 (1 with --profile)")
     p.add_argument("--steps", type=int, default=20, help="timed calls per configuration")
     p.add_argument("--warmup", type=int, default=3, help="untimed calls first")
     p.add_argument("--k", type=int, default=100, help="importance particles for --mode ll")
@@ -219,8 +378,10 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--omp-wait-policy", default="", choices=["", "ACTIVE", "PASSIVE"], help="OMP_WAIT_POLICY of the child processes")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     p.add_argument("--compile", action="store_true")
+    p.add_argument("--profile", action="store_true", help="time the training step by stage, count its FLOPs, compare with the CPU's peak")
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--child-profile", default=None, help=argparse.SUPPRESS)
     return p
 
 def configs_from_args(a:argparse.Namespace) -> list:
@@ -229,7 +390,8 @@ def configs_from_args(a:argparse.Namespace) -> list:
                   channels_last=bool(a.channels_last), flush_denormal=bool(a.flush_denormal), malloc_tuning=bool(a.malloc_tuning),
                   omp_wait_policy=a.omp_wait_policy, precision=a.precision, compile=a.compile)
     out = []
-    for preset, mode, threads in itertools.product(a.preset, a.mode, a.threads):
+    if a.profile and a.mode != ["train"]: raise ValueError(f"--profile profiles training steps; got --mode {','.join(a.mode)}")
+    for preset, mode, threads in itertools.product(a.preset, a.mode, a.threads or [1 if a.profile else 2]):
         for batch in (a.batch or [default_batch(preset, mode)]):
             out.append(BenchConfig(preset=preset, mode=mode, batch=batch, threads=threads, **common))
     return out
@@ -240,7 +402,10 @@ def main(argv:list|None=None):
     if a.child is not None:
         print(json.dumps(measure(BenchConfig.from_dict(json.loads(a.child)))), flush=True)
         return
-    run_bench(configs_from_args(a), json_path=a.json)
+    if a.child_profile is not None:
+        print(json.dumps(profile_step(BenchConfig.from_dict(json.loads(a.child_profile)))), flush=True)
+        return
+    (run_profile if a.profile else run_bench)(configs_from_args(a), json_path=a.json)
 
 if __name__ == "__main__" and "__file__" in globals() and Path(globals()["__file__"]).stem == "bench": main()
 
