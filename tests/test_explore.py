@@ -128,8 +128,13 @@ def test_arrow_explorer_reads_shapes_and_depth_sets_the_draw_order(arrow):
     ex.pres.value = True
     assert np.abs(ex.rendered - before).max() < 1e-5
     b = ex.state.boxes()                                     # the depth slider changes which of two overlapping objects is in front
-    def overlap(i, j): return max(0, min(b[i, 2], b[j, 2]) - max(b[i, 0], b[j, 0])) * max(0, min(b[i, 3], b[j, 3]) - max(b[i, 1], b[j, 1]))
-    i, j = max(((int(i), int(j)) for i in on for j in on if i < j), key=lambda p: overlap(*p)); assert overlap(i, j) > 20
+    ctr = lambda k: np.array([(b[k, 0] + b[k, 2]) / 2, (b[k, 1] + b[k, 3]) / 2])
+    i, j = min(((int(i), int(j)) for i in on for j in on if i < j), key=lambda p: np.hypot(*(ctr(p[0]) - ctr(p[1]))))
+    ex.obj.value = i                                         # move object i onto its nearest neighbour j (as far as its sliders go), 1.5x larger
+    target = ctr(j)
+    ex.w.value, ex.h.value = min(ex.w.max, 1.5 * (b[i, 2] - b[i, 0])), min(ex.h.max, 1.5 * (b[i, 3] - b[i, 1]))
+    ex.cx.value = float(np.clip(target[0], ex.cx.min, ex.cx.max)); ex.cy.value = float(np.clip(target[1], ex.cy.min, ex.cy.max))
+    before = ex.rendered.copy()
     back, front = (i, j) if ex.state.depth()[i] > ex.state.depth()[j] else (j, i)
     ex.obj.value = back; ex.depth.value = float(ex.state.depth()[front]) - 2
     assert abs(float(ex.state.depth()[back]) - ex.depth.value) < 1e-6
