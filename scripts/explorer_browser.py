@@ -12,6 +12,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "nbs/91_explore.ipynb"
+COPY = "nbs/_explorer_browser_run.ipynb"   # the page runs a scratch copy (git-ignored), so JupyterLab's autosave never writes outputs into the book
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--window-size=1500,2000"]
 
@@ -98,11 +99,12 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
     from selenium.webdriver.common.by import By
     tmp = Path(tempfile.mkdtemp(prefix="gnm_explorer_browser_"))
     port, token = free_port(), secrets.token_hex(16)
+    shutil.copyfile(REPO/NOTEBOOK, REPO/COPY)
     lab = start_lab(port, token, tmp)
     driver = None
     try:
         driver = chromium(tmp/"chromium-profile")
-        driver.get(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}")
+        driver.get(f"http://127.0.0.1:{port}/lab/tree/{COPY}?token={token}")
         wait_for(lambda: driver.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 180, "the notebook to open")
         time.sleep(3)
         for b in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"): b.click()   # a kernel chooser, if one is asked
@@ -137,6 +139,7 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
         try: lab.wait(30)
         except subprocess.TimeoutExpired: lab.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+        (REPO/COPY).unlink(missing_ok=True)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

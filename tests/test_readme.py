@@ -54,7 +54,8 @@ def test_readme_figures_exist():
 def test_python_block_runs():
     "The 'three lines' load a shipped model and draw scenes, from the repository root."
     (code,) = blocks("python")
-    check = code + "\nassert tuple(scenes.shape) == (16, 1, 128, 128) and 0 <= float(scenes.min()) and float(scenes.max()) <= 1, scenes.shape\n"
+    # MNIST scenes are sums of glimpses (supp. Alg. 2), so overlapping digits may exceed 1: the check is shape, finiteness and ink
+    check = code + "\nimport torch\nassert tuple(scenes.shape) == (16, 1, 128, 128) and bool(torch.isfinite(scenes).all()) and float(scenes.min()) >= 0 and float(scenes.max()) > 0.5, (scenes.shape, float(scenes.min()), float(scenes.max()))\n"
     r = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
