@@ -151,16 +151,12 @@ else:
         gnm_run(run, data_root, steps=1, overwrite=True)            # the explicit flag starts over
         assert [r["step"] for r in records(run)] == [1]
         # the command line refuses too (parsed as `python -m gnm_nb.train` parses it); papermill's parameters cell offers the flag
-        import inspect
-        from fastcore.script import anno_parser
         from gnm_nb import train
         argv = ["--dataset", "mnist4", "--steps", "1", "--batch-size", "4", "--data-size", "16", "--data-root", str(data_root),
                 "--out-dir", str(run), "--device", "cpu", "--image-every", "0"]
-        parse = lambda argv: {k: v for k, v in vars(anno_parser(train.main.__wrapped__).parse_args(argv)).items()
-                              if k in inspect.signature(train.main.__wrapped__).parameters}
-        with pytest.raises(FileExistsError, match="overwrite=True to delete it and start over"): train.main(**parse(argv))
+        with pytest.raises(FileExistsError, match="overwrite=True to delete it and start over"): train.main(argv)
         assert [x["step"] for x in records(run)] == [1]
-        assert parse(argv + ["--overwrite", "True"])["overwrite"] is True
+        assert train.cli_parser().parse_args(argv + ["--overwrite", "True"]).overwrite is True
         import papermill
         params = papermill.inspect_notebook(str(ROOT / "nbs" / "80_train.ipynb"))
         assert params["overwrite"]["default"] == "False"
