@@ -18,9 +18,9 @@ from .gnm import build_model, MODEL_PRESETS, GNM
 
 # %% auto #0
 __all__ = ['MODES', 'STAGES', 'RENDER_STAGE', 'SAMPLE_STAGE', 'TERMS_STAGE', 'GLUE_STAGE', 'BACKWARD_STAGE', 'OPTIM_STAGE',
-           'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'measure', 'run_isolated',
-           'results_table', 'run_bench', 'cpu_peak', 'StageTimer', 'stage_ranges', 'step_flops', 'profile_step',
-           'profile_table', 'run_profile', 'cli_parser', 'configs_from_args', 'main', 'reference_copy',
+           'BenchConfig', 'default_batch', 'tune_malloc', 'bench_images', 'prepare_model', 'with_threads', 'measure',
+           'run_isolated', 'results_table', 'run_bench', 'cpu_peak', 'StageTimer', 'stage_ranges', 'step_flops',
+           'profile_step', 'profile_table', 'run_profile', 'cli_parser', 'configs_from_args', 'main', 'reference_copy',
            'loss_and_grads']
 
 # %% ../nbs/21_bench.ipynb #c005
@@ -127,13 +127,17 @@ def _timed_call(cfg:BenchConfig, model:GNM, x:torch.Tensor):
         with amp, torch.no_grad(): return model.log_likelihood(x, k=cfg.k)
     return ll
 
-def measure(cfg:BenchConfig) -> dict:
-    "Run `cfg` in this process: timings (s per call), images/s, peak RSS (MB), load average; one flat dict."
+def with_threads(n:int, fn, *args):
+    "`fn(*args)` with torch's intra-op thread count set to `n`, the caller's count restored afterwards."
     threads = torch.get_num_threads()
     try:
-        torch.set_num_threads(cfg.threads)
-        return _measure(cfg)
+        torch.set_num_threads(n)
+        return fn(*args)
     finally: torch.set_num_threads(threads)
+
+def measure(cfg:BenchConfig) -> dict:
+    "Run `cfg` in this process: timings (s per call), images/s, peak RSS (MB), load average; one flat dict."
+    return with_threads(cfg.threads, _measure, cfg)
 
 def _measure(cfg:BenchConfig) -> dict:
     device = get_device(cfg.device)
@@ -293,11 +297,7 @@ def step_flops(cfg:BenchConfig) -> dict:
 def profile_step(cfg:BenchConfig) -> dict:
     "Time `cfg`'s training step by stage in this process: wall and CPU s per step of each stage and in total, FLOPs, GFLOP/s, the peak."
     if cfg.mode != "train": raise ValueError(f"profile_step profiles training steps; got mode {cfg.mode!r}")
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(cfg.threads)
-        return _profile_step(cfg)
-    finally: torch.set_num_threads(threads)
+    return with_threads(cfg.threads, _profile_step, cfg)
 
 def _profile_step(cfg:BenchConfig) -> dict:
     device = get_device(cfg.device)
