@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write README.md from nbs/index.ipynb (the README is generated; edit the notebook). Without Quarto: the markdown cells are
 copied as they are, code cells not marked `#| hide` become ```python blocks (without outputs).
-Usage: python scripts/make_readme.py [--check]   (--check: exit 1 if README.md is not what the notebook gives; writes nothing)."""
+Usage: python scripts/make_readme.py [--check | --rows]   (--check: exit 1 if README.md is not what the notebook gives; writes
+nothing. --rows: print the results-table row of every shipped model card, in the form the README's table and its test use)."""
 import json, os, sys, tempfile
 from pathlib import Path
 
@@ -23,6 +24,25 @@ def render(nb_path: Path = ROOT/"nbs"/"index.ipynb") -> str:
             if code: parts.append(f"```python\n{code}\n```")
     return HEADER + "\n\n".join(parts) + "\n"
 
+DATA = {"mnist4": "MNIST-4", "mnist10": "MNIST-10", "mnist4_10": "MNIST-4-10", "arrow": "Arrow"}
+def _f3(v): return "–" if v is None else f"{v:.3f}"
+def _fint(v): return "–" if v is None else f"{round(v):,}"
+
+def card_row(c: dict) -> str:
+    "The README results-table row of the model card `c` (a model without objects has no AP or z_what accuracy)."
+    m, p = c["metrics"], c["paper"]
+    t06 = (m.get("s_acc_temperature") or {}).get("0.6", {}).get("s_acc")
+    return (f"| `{c['name']}` | {c['variant']} | {DATA[c['dataset']]} | {c['total_steps']:,} × {c['batch_size']}, "
+            f"{c['total_wall_time_hours']:.1f} h | {_f3(m.get('s_acc'))} ({_f3(p.get('s_acc'))}) | {_f3(t06)} "
+            f"| {_fint(m.get('d_steps'))} ({_fint(p.get('d_steps'))}) | {_fint(m.get('ll'))} ({_fint(p.get('ll'))}) "
+            f"| {_f3(m.get('ap50'))} / {_f3(m.get('ap50_frame'))} ({_f3(p.get('ap50'))}) | {_f3(m.get('zwhat_acc'))} ({_f3(p.get('zwhat_acc'))}) |")
+
+def card_rows(ckdir: Path = ROOT/"checkpoints") -> list:
+    "The rows of every card in `ckdir`: GNM's models first, then the baselines; each by data set, then name."
+    cards = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(ckdir.glob("*.json"))]
+    key = lambda c: (c.get("model", "GNM") != "GNM", list(DATA).index(c["dataset"]), c["name"])
+    return [card_row(c) for c in sorted(cards, key=key)]
+
 def write(text: str, path: Path) -> None:
     "Replace `path` atomically (a temporary file in the same folder, then a rename)."
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -33,6 +53,8 @@ def write(text: str, path: Path) -> None:
         os.unlink(tmp); raise
 
 def main(argv) -> int:
+    if argv == ["--rows"]:
+        print("\n".join(card_rows())); return 0
     if argv not in ([], ["--check"]):
         print(__doc__, file=sys.stderr); return 2
     text, readme = render(), ROOT/"README.md"
