@@ -45,6 +45,10 @@ class SpaceConfig(Config):
 
     def gnm_config(self) -> GNMConfig: return GNMConfig.preset(self.arch, z_what_dim=self.z_what_dim, likelihood_sigma=self.likelihood_sigma)
     def objective_config(self) -> ObjectiveConfig: return ObjectiveConfig.preset(self.objective)
+    @property
+    def img_channels(self) -> int: return self.gnm_config().img_channels   # what the registry and the trainer check data against
+    @property
+    def img_size(self) -> int: return self.gnm_config().img_size
 
 SpaceConfig.register("paper_mnist")
 SpaceConfig.register("cpu_mnist", arch="cpu_mnist", objective="cpu_mnist")
