@@ -132,7 +132,9 @@ def load(path, # a file written by `save` (or `gnm_nb.gnm.save_model`), or a tra
     "The model stored in `path`, in eval mode on `device`, with `.info`."
     ck = load_checkpoint(path)
     c = ck["config"] or {}
-    if ck["kind"] == "gnm-model" or (ck["kind"] == "trainer" and "cfg" in (c.get("model") or {})):
+    m = c.get("model") or {}
+    # a GNM training checkpoint carries GNM's `cfg` and no `config`; SPACE, built from GNM's networks, carries both
+    if ck["kind"] == "gnm-model" or (ck["kind"] == "trainer" and "cfg" in m and "config" not in m):
         return family_module("gnm").load_model(path, device=device)
     spec, weights, info = _baseline_spec(path, ck)
     mod = family_module(spec["family"])
