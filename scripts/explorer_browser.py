@@ -107,9 +107,11 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
         driver.get(f"http://127.0.0.1:{port}/lab/tree/{COPY}?token={token}")
         wait_for(lambda: driver.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 180, "the notebook to open")
         time.sleep(3)
-        for b in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"): b.click()   # a kernel chooser, if one is asked
+        def accept_dialogs():   # a kernel chooser may open late on a loaded machine: accept it whenever it shows
+            for b in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"): b.click()
+        accept_dialogs()
         click_menu(driver, "Run", "Run All Cells")
-        wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".gnm-explorer-view")) >= 2, timeout, "both explorers to be displayed")
+        wait_for(lambda: accept_dialogs() or len(driver.find_elements(By.CSS_SELECTOR, ".gnm-explorer-view")) >= 2, timeout, "both explorers to be displayed")
         wait_for(lambda: not driver.find_elements(By.XPATH, "//div[contains(@class,'jp-InputPrompt') and contains(., '*')]")
                  and "[" in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")[-1].text, timeout, "every cell to finish")
         before = wait_for(lambda: view_pixels(driver), 60, "the explorer's picture")
