@@ -34,22 +34,30 @@ def render_zs_mode(model, # a GNM (`gnm_nb.gnm.GNM`)
     return torch.cat(out)
 
 @torch.no_grad()
-def structure_breakdown(model, # a GNM (`gnm_nb.gnm.GNM`)
+def structure_breakdown(model, # any model of `40_models` (GNM or a baseline: `reconstruct` and `sample`)
                         dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
                         n:int=200, # test scenes (and prior samples)
                         batch:int=50, seed:int=0, data_seed:int=0) -> dict:
-    "Checker pass rate of real scenes, reconstructions, renderings of the mode of p(z^s|z^g) with z^g ~ q(z^g|x), and prior samples."
+    "Checker pass rate of real scenes, reconstructions, renderings of the mode of p(z^s|z^g) with z^g ~ q(z^g|x) (GNM only), and prior samples."
     x, _ = real_scenes(dataset, n, "test", data_seed)
+    gnm = callable(getattr(model, "prior_from_zg", None))   # a baseline has no z^g -> z^s path: that rate is None
     dev, rec, via = model_device(model), [], []
+    dtype = next(iter(model.parameters()), x).dtype   # the model's float type (a float64 copy in 90_figures)
     seed_everything(seed)
     for i in range(0, n, batch):
-        xb = x[i:i + batch].to(dev)
-        r = model.infer(xb)
-        rec.append(model.render(r["z_s"], r["z_bg"]).float().clamp(0, 1).cpu())
-        via.append(render_zs_mode(model, r["z_g"], batch))
-    rate = lambda imgs: float(np.mean([c["outcome"] == "valid" for c in check_scenes(imgs, dataset)]))
-    return {"real": rate(x), "reconstruction": rate(torch.cat(rec)), "zs_mode_given_inferred_zg": rate(torch.cat(via)),
-            "prior_sample": rate(sample_images(model, n, batch)), "n": n}
+        xb = x[i:i + batch].to(dev, dtype)
+        if gnm:
+            r = model.infer(xb)
+            rec.append(model.render(r["z_s"], r["z_bg"]).float().clamp(0, 1).cpu())
+            via.append(render_zs_mode(model, r["z_g"], batch))
+        else: rec.append(model.reconstruct(xb).detach().float().clamp(0, 1).cpu())
+    checks = lambda imgs: [c["outcome"] for c in check_scenes(imgs, dataset)]
+    real, recon, prior = checks(x), checks(torch.cat(rec)), checks(sample_images(model, n, batch))
+    rate = lambda out, what="valid": float(np.mean([o == what for o in out]))
+    return {"real": rate(real), "reconstruction": rate(recon),
+            "zs_mode_given_inferred_zg": rate(checks(torch.cat(via))) if gnm else None, "prior_sample": rate(prior),
+            "reconstruction_rejected": rate(recon, "reject"), "prior_sample_rejected": rate(prior, "reject"), "n": n}
+
 
 # %% ../nbs/36_diagnostics.ipynb #c017f2
 @torch.no_grad()

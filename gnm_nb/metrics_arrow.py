@@ -246,7 +246,7 @@ def load_arrow_checker(path:str|None=None, # detector weights; default the shipp
                       ) -> tuple:
     "(ArrowDetector on CPU in eval mode, ArrowCheckerConfig, meta) from a checker checkpoint (cached)."
     ck = load_checkpoint(path or arrow_checker_path(), kind="arrow-checker")
-    net = ArrowDetector(); net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state"]["detector"].items()})
+    net = ArrowDetector().float(); net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state"]["detector"].items()})
     return net.eval(), ArrowCheckerConfig.preset(decision), ck["state"]["meta"]
 
 @torch.no_grad()

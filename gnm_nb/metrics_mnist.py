@@ -292,7 +292,7 @@ def load_mnist_checker(path:str|None=None, # default: the shipped weights of CHE
     ck = load_checkpoint(path or mnist_checker_path(), kind="mnist-checker")
     readers = []
     for st in ck["state"]["readers"]:
-        r = DigitReader(); r.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in st.items()}); readers.append(r.eval())
+        r = DigitReader().float(); r.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in st.items()}); readers.append(r.eval())
     return ReaderEnsemble(readers).eval(), MnistCheckerConfig.from_dict(ck["config"]), ck["state"]["meta"]
 
 # %% ../nbs/30_mnist_checker.ipynb #c030
