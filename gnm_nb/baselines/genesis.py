@@ -412,8 +412,12 @@ def fit_with_lr_reset(trainer) -> list:
     "Run `trainer.fit()` on a `Genesis` model with its learning-rate reset; returns the metrics records."
     model, total = trainer.model, trainer.cfg
     if not isinstance(model, Genesis): raise TypeError(f"fit_with_lr_reset trains a Genesis model, got {type(model).__name__}")
-    def set_lr(v):
+    def set_lr(v):   # and record it in the run's lr_history, which checkpoints and release cards carry
         for g in trainer.opt.param_groups: g["lr"] = v
+        h = trainer.run_config.setdefault("lr_history", [[trainer.step, v]])
+        if h[-1][1] != v:
+            if h[-1][0] == trainer.step: h[-1][1] = v
+            else: h.append([trainer.step, v])
     hist, reset = [], model.config.lr_reset_step
     try:
         if trainer.step < reset < total.steps:
