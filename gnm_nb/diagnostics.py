@@ -58,7 +58,6 @@ def structure_breakdown(model, # any model of `40_models` (GNM or a baseline: `r
             "zs_mode_given_inferred_zg": rate(checks(torch.cat(via))) if gnm else None, "prior_sample": rate(prior),
             "reconstruction_rejected": rate(recon, "reject"), "prior_sample_rejected": rate(prior, "reject"), "n": n}
 
-
 # %% ../nbs/36_diagnostics.ipynb #c017f2
 @torch.no_grad()
 def global_latent_usage(model, # a GNM (`gnm_nb.gnm.GNM`)
