@@ -208,12 +208,15 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     target = out_dir / f"{name}.ckpt"
     if init_from and target.with_suffix(".json").is_file() and Path(init_from).resolve() == target.resolve():
         old = json.loads(target.with_suffix(".json").read_text())
-        if old.get("init") and Path(old["init"]["from"]).resolve() == target.resolve() and old.get("data") == run.get("data"):
+        # cards name their run; a card without one (older releases) is judged by its start and data
+        same_run = (Path(old["run"]).resolve() == run_dir.resolve() if old.get("run") else
+                    old.get("init") and Path(old["init"]["from"]).resolve() == target.resolve() and old.get("data") == run.get("data"))
+        if same_run:
             raise ValueError(f"{target} already holds a release of this run (fine-tuned from {init_from} itself), so the model "
                              f"the run started from is gone and its budget unknown; restore it (e.g. git checkout {target.with_suffix('')}*) first")
     init = lineage(init_from)
     hours = round(wall_time(records) / 3600, 3)
-    card = {"name": name, "model": _MODEL_NAMES.get(fam, fam), "variant": variant, "preset": model.preset, "dataset": dataset, "data": run.get("data"),
+    card = {"name": name, "model": _MODEL_NAMES.get(fam, fam), "variant": variant, "preset": model.preset, "dataset": dataset, "run": str(run_dir), "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": lr_used,
             "lr_history": run.get("lr_history") or [[0, lr_used]], "grad_clip": tr["grad_clip"], "seed": tr["seed"], "precision": tr["precision"], "parameters": count_parameters(model),
             "objective": (model.objective if fam == "gnm" else model.config).to_dict(), "wall_time_hours": hours,
