@@ -92,6 +92,14 @@ def click_menu(driver, menu:str, item:str):
     wait_for(lambda: driver.find_element(By.XPATH, f"//div[contains(@class,'lm-MenuBar-itemLabel') and text()='{menu}']"), 60, f"menu {menu}").click()
     wait_for(lambda: driver.find_element(By.XPATH, f"//div[contains(@class,'lm-Menu-itemLabel') and text()='{item}']"), 30, f"menu item {item}").click()
 
+def diagnosis(driver, runtime_dir:Path) -> str:
+    "What the page and the server say when the notebook does not run: kernel status, cell prompts, the end of JupyterLab's log."
+    from selenium.webdriver.common.by import By
+    kernel = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator, .jp-KernelStatus, .jp-Toolbar-kernelStatus")]
+    prompts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")][:8]
+    log = (runtime_dir/"lab.log").read_bytes()[-2000:].decode(errors="replace") if (runtime_dir/"lab.log").is_file() else "(no log)"
+    return f"kernel indicator {kernel}, first prompts {prompts}, JupyterLab log tail:\n{log}"
+
 def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not saved
         timeout:float=900, # seconds for the notebook to run
        ) -> dict:
@@ -110,8 +118,15 @@ def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not sa
         def accept_dialogs():   # a kernel chooser may open late on a loaded machine: accept it whenever it shows
             for b in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"): b.click()
         accept_dialogs()
-        click_menu(driver, "Run", "Run All Cells")
-        wait_for(lambda: accept_dialogs() or len(driver.find_elements(By.CSS_SELECTOR, ".gnm-explorer-view")) >= 2, timeout, "both explorers to be displayed")
+        def started():   # a cell is running ("[*]") or has run ("[1]")
+            return any(any(ch.isdigit() or ch == "*" for ch in e.text) for e in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt"))
+        for attempt in (1, 2, 3):   # on fresh clones "Run All" was seen to leave the kernel idle: ask again if no cell starts
+            click_menu(driver, "Run", "Run All Cells")
+            try: wait_for(lambda: accept_dialogs() or started(), 120, "a cell to start after Run All"); break
+            except TimeoutError:
+                if attempt == 3: raise TimeoutError("no cell started after three Run All clicks; " + diagnosis(driver, tmp)) from None
+        try: wait_for(lambda: accept_dialogs() or len(driver.find_elements(By.CSS_SELECTOR, ".gnm-explorer-view")) >= 2, timeout, "both explorers to be displayed")
+        except TimeoutError as e: raise TimeoutError(f"{e}; {diagnosis(driver, tmp)}") from None
         wait_for(lambda: not driver.find_elements(By.XPATH, "//div[contains(@class,'jp-InputPrompt') and contains(., '*')]")
                  and "[" in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")[-1].text, timeout, "every cell to finish")
         before = wait_for(lambda: view_pixels(driver), 60, "the explorer's picture")
