@@ -419,8 +419,8 @@ def check_out_dir(out_dir:str|Path, resume:bool, overwrite:bool) -> list:
     if old and not overwrite and not (resume and list_checkpoints(out_dir)):
         why = "resume=True but it holds no checkpoint to resume from" if resume else "resume=False"
         raise FileExistsError(f"{out_dir} holds {len(old)} file(s) of an earlier run (e.g. {old[0].relative_to(out_dir)}) and {why}; "
-                              "nothing was deleted. Pass resume=True to continue that run, overwrite=True to delete it and start over, "
-                              "or choose another out_dir")
+                              "nothing was deleted. " + ("Pass overwrite=True to delete those files and start over" if resume else
+                              "Pass resume=True to continue that run, overwrite=True to delete it and start over") + ", or choose another out_dir")
     return old
 
 @patch
