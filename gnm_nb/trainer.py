@@ -417,10 +417,10 @@ def check_out_dir(out_dir:str|Path, resume:bool, overwrite:bool) -> list:
     "Raise `FileExistsError` if a run in `out_dir` would start over an earlier run's files without `overwrite`; else return those files."
     out_dir = Path(out_dir); old = earlier_run_files(out_dir)
     if old and not overwrite and not (resume and list_checkpoints(out_dir)):
-        why = "resume=True but it holds no checkpoint to resume from" if resume else "resume=False"
+        why, advice = (("resume=True but it holds no checkpoint to resume from", "Pass overwrite=True to delete those files and start over")
+                       if resume else ("resume=False", "Pass resume=True to continue that run, overwrite=True to delete it and start over"))
         raise FileExistsError(f"{out_dir} holds {len(old)} file(s) of an earlier run (e.g. {old[0].relative_to(out_dir)}) and {why}; "
-                              "nothing was deleted. " + ("Pass overwrite=True to delete those files and start over" if resume else
-                              "Pass resume=True to continue that run, overwrite=True to delete it and start over") + ", or choose another out_dir")
+                              f"nothing was deleted. {advice}, or choose another out_dir")
     return old
 
 @patch
