@@ -10,23 +10,13 @@ import argparse, csv, io, json, os, platform, re, warnings
 from pathlib import Path
 import torch
 from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
-from .trainer import list_checkpoints, MetricsLog, _CKPT_RE
+from .trainer import list_checkpoints, MetricsLog, _CKPT_RE, wall_time
 from .gnm import load_model, save_model
 from .models import load, save, model_family, family_module
 
 # %% auto #0
-__all__ = ['CURVE_KEYS', 'PAPER', 'wall_time', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics',
-           'temperature_rows', 'lineage', 'release_model', 'card_markdown', 'update_card', 'cli_parser', 'main']
-
-# %% ../nbs/35_release.ipynb #c005
-def wall_time(records:list) -> float:
-    "Seconds of training in `records` (metrics-log order), summed over resumed segments."
-    total, last = 0.0, 0.0
-    for r in records:
-        if "time" not in r: continue
-        if r["time"] < last: total += last   # a new segment (resumed run) starts
-        last = r["time"]
-    return total + last
+__all__ = ['CURVE_KEYS', 'PAPER', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics', 'temperature_rows',
+           'lineage', 'release_model', 'card_markdown', 'update_card', 'cli_parser', 'main']
 
 # %% ../nbs/35_release.ipynb #c008
 CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",

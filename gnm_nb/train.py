@@ -6,7 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/train.html.md"""
 
 # %% ../nbs/80_train.ipynb #c002
 from __future__ import annotations
-import argparse, ast, json, typing
+import argparse, ast, json, math, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
@@ -18,8 +18,8 @@ from .core import Config, seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
 # %% auto #0
-__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'run_training',
-           'parameters_cell_problems', 'cli_parser', 'main']
+__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'hours_left',
+           'run_training', 'parameters_cell_problems', 'cli_parser', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -66,6 +66,7 @@ class RunConfig(Config):
     trainable: str|None = _opt(None, "comma-separated sub-networks to train, e.g. 'structdraw,bg_prior' (None: the whole model)")
     reinit: str|None = _opt(None, "comma-separated sub-networks that start afresh instead of from init_from, e.g. 'structdraw,bg_prior'")
     model_overrides: str = _opt("{}", """JSON of fields of the family's config (GNM: GNMConfig / ObjectiveConfig), e.g. '{"beta_g_steps": [4000, 12000]}'""")
+    budget_hours: float = _opt(0.0, "hours of training the model may have from scratch, init_from's lineage included; the run stops with a checkpoint when they are spent (0: no budget)")
 
     def __post_init__(self):
         super().__post_init__()
@@ -77,6 +78,7 @@ class RunConfig(Config):
             build(self.preset, **self.overrides())   # a baseline checks its options by building once (cheap at every preset)
         self.train_config()
         if self.reinit and not self.init_from: raise ValueError("reinit names sub-networks to start afresh after init_from; without init_from everything starts afresh")
+        if not (self.budget_hours >= 0 and math.isfinite(self.budget_hours)): raise ValueError(f"budget_hours must be >= 0 and finite (0: no budget), got {self.budget_hours}")
         for k in ("eval_images", "eval_samples", "data_size"):
             if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
 
@@ -137,6 +139,16 @@ def run_config(cfg:RunConfig|None=None, # options to start from (None: the defau
     if model: run["model_overrides"] = json.dumps(parse_overrides(run.get("model_overrides", cfg.model_overrides)) | model)
     return cfg.replace(**run)
 
+def hours_left(c:RunConfig, verbose:bool=False) -> float:
+    "The `max_hours` of `c`'s training loop: `budget_hours` less the hours its `init_from` trained (as `release.lineage` counts them); 0: no limit."
+    if not c.budget_hours: return 0.0
+    from gnm_nb.release import lineage
+    before = ((lineage(c.init_from) or {}).get("wall_time_hours") or 0.0) if c.init_from else 0.0
+    if before >= c.budget_hours:
+        raise ValueError(f"budget_hours={c.budget_hours:g} is spent: the model init_from starts from ({c.init_from}) has trained {before:.3f} h")
+    if verbose: print(f"budget {c.budget_hours:g} h: {before:.3f} h before this run, so it stops after {c.budget_hours - before:.3f} h of training")
+    return c.budget_hours - before
+
 def run_training(cfg:RunConfig|None=None, # the run's options (None: the defaults)
                  **kwargs, # changes to `cfg`, as `run_config` applies them
                 ) -> Trainer:
@@ -144,6 +156,7 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     c = run_config(cfg, **kwargs)
     rank, world, _ = init_distributed(c.device)
     check_out_dir(c.out_dir, c.resume, c.overwrite)   # a protected out_dir fails before the data set is built
+    max_hours = hours_left(c, verbose=rank == 0)        # so does a budget the start model has already spent
     load = lambda: load_scenes(c.dataset, "train", root=c.data_root, sizes={"train": c.data_size}, seed=c.data_seed,
                                progress=c.progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it
@@ -165,10 +178,10 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     if c.eval_every and rank == 0:
         from gnm_nb.evaluate import training_probe
         probe = training_probe(c.dataset, c.eval_images, c.eval_samples, data_seed=c.data_seed)
-    trainer = Trainer(model, data, c.train_config(), data_config={"dataset": c.dataset, "data_size": c.data_size, "data_seed": c.data_seed,
-                                                                  "identity": data.manifest["identity"], "init_from": c.init_from,
-                                                                  "trainable": trained,
-                                                                  **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
+    trainer = Trainer(model, data, c.train_config().replace(max_hours=max_hours),
+                      data_config={"dataset": c.dataset, "data_size": c.data_size, "data_seed": c.data_seed,
+                                   "identity": data.manifest["identity"], "init_from": c.init_from, "trainable": trained,
+                                   **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
     if family_of(c.preset) == "genesis":   # the supplement's GENESIS recipe: a high learning rate, reset lower after a few thousand steps
         from gnm_nb.baselines.genesis import fit_with_lr_reset
         fit_with_lr_reset(trainer)

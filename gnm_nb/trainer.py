@@ -25,9 +25,9 @@ from .core import (Config, get_device, seed_everything, get_rng_state, set_rng_s
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRECISIONS', 'RESERVED_KEYS', 'SANE_WEIGHT_MAX', 'TrainConfig', 'ToyRectangles', 'ToyVAE',
            'StepBatchSampler', 'image_of', 'collate_images', 'make_grid', 'draw_boxes', 'save_png', 'checkpoint_path',
-           'list_checkpoints', 'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'make_optimizer',
-           'autocast_context', 'loggable_scalars', 'init_distributed', 'NonFiniteLossError', 'Trainer',
-           'earlier_run_files', 'check_out_dir', 'checkpoint_problem']
+           'list_checkpoints', 'prune_checkpoints', 'load_latest_checkpoint', 'MetricsLog', 'wall_time',
+           'make_optimizer', 'autocast_context', 'loggable_scalars', 'init_distributed', 'NonFiniteLossError',
+           'Trainer', 'earlier_run_files', 'check_out_dir', 'checkpoint_problem']
 
 # %% ../nbs/20_trainer.ipynb #c006
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -57,6 +57,8 @@ class TrainConfig(Config):
     tensorboard: bool = True    # also log to TensorBoard when `tensorboard` is importable
     progress: bool = True       # tqdm progress bar
     ddp_find_unused: bool = False # DistributedDataParallel(find_unused_parameters=...)
+    max_hours: float = 0.0      # stop (with images, a probe and a checkpoint) once the run has trained this long, counting the
+                                # segments before a resume (`wall_time` of its metrics log); checked at each log step; 0: no limit
 
     def __post_init__(self):
         super().__post_init__()
@@ -68,6 +70,7 @@ class TrainConfig(Config):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         if not (self.lr > 0 and math.isfinite(self.lr)): raise ValueError(f"lr must be > 0 and finite, got {self.lr}")
         if math.isnan(self.grad_clip): raise ValueError("grad_clip must be a number (<= 0 disables clipping), got nan")
+        if not (self.max_hours >= 0 and math.isfinite(self.max_hours)): raise ValueError(f"max_hours must be >= 0 and finite (0: no limit), got {self.max_hours}")
 
 TrainConfig.register("paper")
 TrainConfig.register("cpu", steps=20_000, log_every=20, ckpt_every=500, image_every=1000)
@@ -297,6 +300,15 @@ class MetricsLog:
         if self.path.is_file():
             atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in self.read() if r.get("step", 0) <= step))
 
+def wall_time(records:list) -> float:
+    "Seconds of training in `records` (metrics-log order), summed over resumed segments."
+    total, last = 0.0, 0.0
+    for r in records:
+        if "time" not in r: continue
+        if r["time"] < last: total += last   # a new segment (resumed run) starts
+        last = r["time"]
+    return total + last
+
 # %% ../nbs/20_trainer.ipynb #c036
 def make_optimizer(name:str, # 'rmsprop', 'adam' or 'sgd'
                    params, lr:float) -> torch.optim.Optimizer:
@@ -399,6 +411,7 @@ class Trainer:
         self.metrics = MetricsLog(self.out_dir / "metrics.jsonl")
         self.eval_fn = eval_fn
         self.step, self.history, self.resumed_from, self._saved_step, self._tb = 0, [], None, None, None
+        self.stopped_early = False   # set by `fit`: True when `cfg.max_hours` ended the run before `cfg.steps`
         seed_everything(cfg.seed + self.rank)
         if not (cfg.resume and self.restore()): self._start_fresh()
         self.ddp = None
@@ -519,7 +532,7 @@ def save(self:Trainer) -> Path|None:
 # %% ../nbs/20_trainer.ipynb #c060
 _STRICT_KEYS = ("batch_size", "seed", "optimizer", "precision")
 _FREE_KEYS = ("steps", "resume", "overwrite", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "num_workers",
-              "n_images", "tensorboard", "progress", "lr")   # lr: applied and recorded by `_restore_lr`
+              "n_images", "tensorboard", "progress", "lr", "max_hours")   # lr: applied and recorded by `_restore_lr`
 
 @patch
 def _check_resumable(self:Trainer, path:Path, saved:dict|None):
@@ -662,11 +675,22 @@ def loader(self:Trainer) -> DataLoader:
                       persistent_workers=False)
 
 @patch
+def _time_is_up(self:Trainer, seconds:float) -> bool:
+    "Whether `seconds` of training reach `cfg.max_hours` (rank 0 decides for every process, so all stop at the same step)."
+    if not self.cfg.max_hours: return False   # the same config on every process: no broadcast needed
+    up = torch.tensor(float(seconds >= self.cfg.max_hours * 3600))
+    if self.world_size > 1: dist.broadcast(up, src=0)
+    return bool(up)
+
+@patch
 def fit(self:Trainer) -> list:
-    "Train until `cfg.steps`; return the metrics records written by this call."
+    "Train until `cfg.steps` (or `cfg.max_hours`: `stopped_early` is then True); return the metrics records written by this call."
     cfg, start = self.cfg, len(self.history)
-    if self.step >= cfg.steps:
+    earlier = wall_time(self.metrics.read()) if cfg.max_hours > 0 and self.is_main else 0.0   # segments before a resume
+    self.stopped_early = self.step < cfg.steps and self._time_is_up(earlier)
+    if self.step >= cfg.steps or self.stopped_early:
         if self._saved_step != self.step: self.save()
+        if self.stopped_early and self.is_main: print(f"max_hours={cfg.max_hours:g} already spent ({earlier / 3600:.3f} h): no step trained")
         return self.history[start:]
     batches = iter(self.loader())
     bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=not (self.is_main and cfg.progress))
@@ -675,8 +699,10 @@ def fit(self:Trainer) -> list:
         while self.step < cfg.steps:
             rec = self.train_step(next(batches))
             bar.update(1)
-            last = self.step == cfg.steps
-            if self.step % cfg.log_every == 0 or last:
+            logs = self.step % cfg.log_every == 0
+            self.stopped_early = logs and self._time_is_up(earlier + time.perf_counter() - t0)
+            last = self.step == cfg.steps or self.stopped_early
+            if logs or last:
                 now = time.perf_counter()
                 self.log(rec, (self.step - s_log) / max(now - t_log, 1e-9), now - t0)
                 t_log, s_log = now, self.step
@@ -684,6 +710,10 @@ def fit(self:Trainer) -> list:
             if cfg.image_every and (self.step % cfg.image_every == 0 or last): self.write_images()
             if self.eval_fn is not None and cfg.eval_every and (self.step % cfg.eval_every == 0 or last): self.run_eval()
             if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or last: self.save()
+            if self.stopped_early:
+                if self.is_main: print(f"max_hours={cfg.max_hours:g} reached at step {self.step} "
+                                       f"({(earlier + now - t0) / 3600:.3f} h of training): checkpoint written, run stopped")
+                break
     finally:
         bar.close(); del batches
         if self._tb: self._tb.flush()
