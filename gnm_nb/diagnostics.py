@@ -1,4 +1,4 @@
-"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `digit_identity_errors` (how many digits the inference path changes), and two probes of the StructDRAW prior: `zg_density_check` and `refit_zg_prior`.
+"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `object_counts` (does the prior turn on the right number of objects?), `digit_identity_errors` (how many digits the inference path changes), and two probes of the StructDRAW prior: `zg_density_check` and `refit_zg_prior`.
 
 Docs: https://gnm-nb.github.io/gnm_nb/diagnostics.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/diagnostics.html.md"""
 # %% ../nbs/36_diagnostics.ipynb #c002
 from __future__ import annotations
 import copy
+from collections import Counter
 import numpy as np
 import torch
 from .core import seed_everything
@@ -17,8 +18,8 @@ from .distributions import kl_normal
 from .evaluate import real_scenes, model_device, sample_images, temperature_sweep
 
 # %% auto #0
-__all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'digit_identity_errors',
-           'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior']
+__all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
+           'digit_identity_errors', 'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior']
 
 # %% ../nbs/36_diagnostics.ipynb #c017e
 @torch.no_grad()
@@ -94,6 +95,27 @@ def sample_failures(model, # a GNM (its `sample` takes `temperature`)
     sw = temperature_sweep(model, dataset, temperatures, n, batch, seed)["samples"]
     return {t: {"s_acc": r["s_acc"], "counts": r["failures"]} for t, r in sw.items()}
 
+
+# %% ../nbs/36_diagnostics.ipynb #c017j2
+@torch.no_grad()
+def object_counts(model, # a GNM (`gnm_nb.gnm.GNM`)
+                  dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                  n:int=200, # prior samples, and test scenes for the posterior and the true counts
+                  batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "Histograms {count: scenes} of the cells on in prior samples and in the posterior of test scenes, the true counts, and the share of each with a true count."
+    x, annots = real_scenes(dataset, n, "test", data_seed)
+    true = [len(a["boxes"]) for a in annots]
+    dev, prior, post = model_device(model), [], []
+    seed_everything(seed)
+    for i in range(0, n, batch):
+        b = min(batch, n - i)
+        p, _ = model.prior_from_zg(model.nets["structdraw"](n=b))
+        prior += (p["pres_logit"] > 0).flatten(1).sum(1).tolist()
+        post += (model.infer(x[i:i + b].to(dev))["z_s"]["pres"] > 0.5).flatten(1).sum(1).tolist()
+    hist = lambda cs: dict(sorted(Counter(int(c) for c in cs).items()))
+    share = lambda cs: float(np.mean([c in set(true) for c in cs]))
+    return {"true": hist(true), "prior": hist(prior), "posterior": hist(post),
+            "prior_count_ok": share(prior), "posterior_count_ok": share(post), "n": n}
 
 # %% ../nbs/36_diagnostics.ipynb #c017l
 @torch.no_grad()
