@@ -15,7 +15,7 @@ from .mnist_scenes import box_centres
 from .metrics_mnist import MNIST_DATASETS, JUNK
 from .s_acc import check_scenes
 from .distributions import kl_normal
-from .evaluate import real_scenes, model_device, sample_images, temperature_sweep
+from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched
 
 # %% auto #0
 __all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
@@ -104,16 +104,14 @@ def object_counts(model, # a GNM (`gnm_nb.gnm.GNM`)
                   batch:int=50, seed:int=0, data_seed:int=0) -> dict:
     "Histograms {count: scenes} of the cells on in prior samples and in the posterior of test scenes, the true counts, and the share of each with a true count."
     x, annots = real_scenes(dataset, n, "test", data_seed)
-    true = [len(a["boxes"]) for a in annots]
-    dev, prior, post = model_device(model), [], []
+    true, prior = [len(a["boxes"]) for a in annots], []
     seed_everything(seed)
-    for i in range(0, n, batch):
-        b = min(batch, n - i)
-        p, _ = model.prior_from_zg(model.nets["structdraw"](n=b))
-        prior += (p["pres_logit"] > 0).flatten(1).sum(1).tolist()
-        post += (model.infer(x[i:i + b].to(dev))["z_s"]["pres"] > 0.5).flatten(1).sum(1).tolist()
-    hist = lambda cs: dict(sorted(Counter(int(c) for c in cs).items()))
-    share = lambda cs: float(np.mean([c in set(true) for c in cs]))
+    for i in range(0, n, batch):   # the z^s that `sample` renders: the mode of p(z^s|z^g) for z^g from the prior
+        z_s, _ = model.draw_zs(*model.prior_from_zg(model.nets["structdraw"](n=min(batch, n - i))), mode=True)
+        prior += z_s["pres"].flatten(1).sum(1).tolist()
+    post = (infer_batched(model, x, batch)["pres"] > 0.5).sum(1).tolist()
+    hist, ok = lambda cs: dict(sorted(Counter(int(c) for c in cs).items())), set(true)
+    share = lambda cs: float(np.mean([c in ok for c in cs]))
     return {"true": hist(true), "prior": hist(prior), "posterior": hist(post),
             "prior_count_ok": share(prior), "posterior_count_ok": share(post), "n": n}
 
