@@ -107,13 +107,22 @@ def init_weights(model, path) -> None:
 
 # %% ../nbs/80_train.ipynb #c002f
 def freeze_nets(model, trainable:str|None) -> list:
-    "Freeze every sub-network of `model.nets` not named in the comma-separated `trainable`; return the trained names (None: all)."
+    """Freeze every sub-network of `model.nets` not named in the comma-separated `trainable`; return the trained names (None: all).
+    A dotted name trains one module inside a sub-network, e.g. `structdraw.prior_net` (the prior of $z^g$ alone)."""
     names = list(model.nets.keys())
     if trainable is None or not str(trainable).strip(): return names
     keep = [t.strip() for t in str(trainable).split(",") if t.strip()]
-    unknown = [t for t in keep if t not in names]
+    unknown = [t for t in keep if t.split(".")[0] not in names]
     if unknown: raise ValueError(f"unknown sub-network(s) {unknown} in trainable; the model has {names}")
-    for name, net in model.nets.items(): net.requires_grad_(name in keep)
+    mods = []
+    for t in keep:   # resolve every name before freezing anything, so a typo leaves the model as it was
+        net, _, inner = t.partition(".")
+        try: mods.append(model.nets[net].get_submodule(inner) if inner else model.nets[net])
+        except AttributeError:
+            kids = [n for n, _ in model.nets[net].named_children()]
+            raise ValueError(f"unknown module {t!r} in trainable; {net} has {kids}") from None
+    model.nets.requires_grad_(False)
+    for mod in mods: mod.requires_grad_(True)
     return keep
 
 
