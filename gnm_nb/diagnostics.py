@@ -1,4 +1,4 @@
-"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `object_counts` (does the prior turn on the right number of objects?), `digit_identity_errors` (how many digits the inference path changes), and two probes of the StructDRAW prior: `zg_density_check` and `refit_zg_prior`.
+"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `object_counts` (does the prior turn on the right number of objects?), `digit_identity_errors` (how many digits the inference path changes), and three probes of the StructDRAW prior: `zg_density_check`, `refit_zg_prior` and `kl_g_by_step` (which step of StructDRAW carries the prior's gap).
 
 Docs: https://gnm-nb.github.io/gnm_nb/diagnostics.html.md"""
 
@@ -19,7 +19,8 @@ from .evaluate import real_scenes, model_device, sample_images, temperature_swee
 
 # %% auto #0
 __all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
-           'digit_identity_errors', 'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior']
+           'digit_identity_errors', 'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior',
+           'kl_g_by_step']
 
 # %% ../nbs/36_diagnostics.ipynb #c017e
 @torch.no_grad()
@@ -210,3 +211,21 @@ def refit_zg_prior(model, # a GNM (left unchanged)
     for p in m.parameters(): p.requires_grad_(False)
     return m.eval(), {"kl_val_before": before, "kl_val_after": curve[-1] if curve else before, "kl_val_per_epoch": curve,
                       "n_train": n_train, "n_val": n_val, "epochs": epochs}
+
+# %% ../nbs/36_diagnostics.ipynb #c026b
+@torch.no_grad()
+def kl_g_by_step(model, # a GNM
+                 dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                 n:int=200, # validation scenes
+                 batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "Mean KL(q(z^g_l|x) || p(z^g_l|z^g_<l)) of each StructDRAW step l over `n` validation scenes, their sum, and each step's mean std."
+    seed_everything(seed)
+    x, dev = real_scenes(dataset, n, "val", data_seed)[0], model_device(model)
+    kl, q_std, p_std = [], [], []
+    for i in range(0, n, batch):
+        sd = model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev, next(model.parameters()).dtype)))
+        kl.append(kl_normal(sd["post_mu"], sd["post_std"], sd["prior_mu"], sd["prior_std"]).float().sum(2).cpu())
+        q_std.append(sd["post_std"].float().mean(2).cpu()); p_std.append(sd["prior_std"].float().mean(2).cpu())
+    kl, q_std, p_std = torch.cat(kl), torch.cat(q_std), torch.cat(p_std)   # [n, L] each
+    return {"per_step": kl.mean(0).tolist(), "total": float(kl.sum(1).mean()), "posterior_std": q_std.mean(0).tolist(),
+            "prior_std": p_std.mean(0).tolist(), "n": n}
