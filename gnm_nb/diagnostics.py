@@ -1,4 +1,4 @@
-"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `object_counts` (does the prior turn on the right number of objects?), `digit_identity_errors` (how many digits the inference path changes), and three probes of the StructDRAW prior: `zg_density_check`, `refit_zg_prior` and `kl_g_by_step` (which step of StructDRAW carries the prior's gap).
+"""`structure_breakdown` (S-Acc along the generative path), `global_latent_usage` (is $z^g$ used at all?), `sample_failures` (how prior samples break the rule), `object_counts` (does the prior turn on the right number of objects?), `digit_identity_errors` (how many digits the inference path changes), and four probes of the StructDRAW prior: `zg_density_check`, `refit_zg_prior`, `kl_g_by_step` (which step of StructDRAW carries the prior's gap) and `zg_presence_code` (does a step give each cell a dimension of its own?).
 
 Docs: https://gnm-nb.github.io/gnm_nb/diagnostics.html.md"""
 
@@ -20,7 +20,7 @@ from .evaluate import real_scenes, model_device, sample_images, temperature_swee
 # %% auto #0
 __all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
            'digit_identity_errors', 'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior',
-           'kl_g_by_step']
+           'kl_g_by_step', 'zg_presence_code']
 
 # %% ../nbs/36_diagnostics.ipynb #c017e
 @torch.no_grad()
@@ -229,3 +229,38 @@ def kl_g_by_step(model, # a GNM
     kl, q_std, p_std = torch.cat(kl), torch.cat(q_std), torch.cat(p_std)   # [n, L] each
     return {"per_step": kl.mean(0).tolist(), "total": float(kl.sum(1).mean()), "posterior_std": q_std.mean(0).tolist(),
             "prior_std": p_std.mean(0).tolist(), "n": n}
+
+# %% ../nbs/36_diagnostics.ipynb #c026e
+def _count_share(p:np.ndarray, # [C] probability that each cell is on, cells independent
+                 allowed:set, # counts that are right
+                ) -> float:
+    "Probability that the number of cells on lies in `allowed` (the Poisson-binomial distribution of `p`, by dynamic programming)."
+    dist = np.zeros(len(p) + 1); dist[0] = 1.0
+    for q in p: dist[1:] = dist[1:] * (1 - q) + dist[:-1] * q; dist[0] *= 1 - q
+    return float(sum(dist[k] for k in allowed if 0 <= k <= len(p)))
+
+@torch.no_grad()
+def zg_presence_code(model, # a GNM
+                     dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                     n:int=500, # validation scenes (well above the number of cells)
+                     step:int=0, # StructDRAW step whose dimensions are examined (0: the first)
+                     active_ratio:float=0.9, # a dimension is active when its mean posterior std is below this share of the prior's
+                     batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "Active dimensions of z^g at `step`, each one's largest |correlation| with one cell's inferred presence and that cell, their mutual |correlation|, and `independent_count_ok`."
+    seed_everything(seed)
+    x, annots = real_scenes(dataset, n, "val", data_seed)
+    dev, dt = model_device(model), next(model.parameters()).dtype
+    mu, ratio = [], []
+    for i in range(0, n, batch):
+        sd = model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev, dt)))
+        mu.append(sd["post_mu"][:, step].float().cpu()); ratio.append((sd["post_std"][:, step] / sd["prior_std"][:, step]).float().cpu())
+    mu, ratio = torch.cat(mu), torch.cat(ratio).mean(0)
+    pres = (infer_batched(model, x, batch)["pres"] > 0.5).float()                    # [n, cells]
+    active = (ratio < active_ratio).nonzero().flatten()
+    z = mu[:, active]; z = (z - z.mean(0)) / z.std(0).clamp_min(1e-8)
+    on = (pres - pres.mean(0)) / pres.std(0).clamp_min(1e-8)
+    corr = (z.T @ on / (n - 1)).abs()                                                # [active, cells]
+    mutual = (z.T @ z / (n - 1)).abs()[~torch.eye(len(active), dtype=torch.bool)] if len(active) > 1 else torch.zeros(0)
+    return {"active_dims": active.tolist(), "dim_cell_corr": corr.max(1).values.tolist() if len(active) else [],
+            "dim_cell": corr.argmax(1).tolist() if len(active) else [], "active_mutual_corr": float(mutual.mean()) if len(mutual) else 0.0,
+            "independent_count_ok": _count_share(pres.mean(0).numpy(), {len(a["boxes"]) for a in annots}), "n": n}
