@@ -292,12 +292,25 @@ def card_markdown(card:dict) -> str:
 
 # %% ../nbs/35_release.ipynb #c022b
 def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.ckpt` beside it
-                eval_path, # results JSON of `evaluate` run on exactly those weights
+                eval_path=None, # results JSON of `evaluate` run on exactly those weights (None: metrics unchanged)
+                notes:str|None=None, # new notes for the card (None: unchanged), e.g. a later measured reason
                ) -> dict:
-    "Replace the card's metric groups that `eval_path` measured; rewrite `<name>.json` and `<name>.md` atomically."
-    card_path, eval_path = Path(card_path), Path(eval_path)
+    "Replace the card's metric groups that `eval_path` measured and/or its notes; rewrite `<name>.json` and `<name>.md` atomically."
+    card_path = Path(card_path)
     if not card_path.is_file(): raise FileNotFoundError(f"no model card {card_path}")
-    card, res = json.loads(card_path.read_text()), _read_eval(eval_path)
+    if eval_path is None and notes is None: raise ValueError("update_card needs an evaluation (eval_path), new notes, or both")
+    card = json.loads(card_path.read_text())
+    if notes is not None:
+        if not str(notes).strip(): raise ValueError("notes must not be empty")
+        card["notes"] = str(notes)
+    if eval_path is not None: card = _put_eval(card, card_path, Path(eval_path))
+    atomic_write_text(card_path, json.dumps(card, indent=1) + "\n")
+    atomic_write_text(card_path.with_suffix(".md"), card_markdown(card))
+    return card
+
+def _put_eval(card:dict, card_path:Path, eval_path:Path) -> dict:
+    "`card` with the metric groups of the evaluation `eval_path` (of the weights beside `card_path`) replaced."
+    res = _read_eval(eval_path)
     if res.get("dataset") != card["dataset"]: raise ValueError(f"{eval_path} evaluates {res.get('dataset')!r}, but {card_path.name} is a {card['dataset']!r} model")
     weights, evaluated = card_path.with_suffix(".ckpt"), (res.get("info") or {}).get("checkpoint")
     if not weights.is_file(): raise FileNotFoundError(f"{card_path.name} has no weights {weights.name} beside it")
@@ -309,8 +322,6 @@ def update_card(card_path, # a shipped card `<name>.json`, its weights `<name>.c
     m = {k: v for k, v in card["metrics"].items() if not any(k in _METRIC_GROUPS[g] for g in groups)}
     card["metrics"] = m | headline_metrics(res)
     card["eval_updates"] = card.get("eval_updates", []) + [{"metrics": groups, "weights": f"{weights.name} (float16, as shipped)", "settings": res["settings"]}]
-    atomic_write_text(card_path, json.dumps(card, indent=1) + "\n")
-    atomic_write_text(card_path.with_suffix(".md"), card_markdown(card))
     return card
 
 
@@ -319,7 +330,7 @@ def cli_parser() -> argparse.ArgumentParser:
     "Parser of `python -m gnm_nb.release`."
     p = argparse.ArgumentParser(prog="python -m gnm_nb.release", description="Ship a trained run (GNM or a baseline): fp16 weights, curves, model card.")
     p.add_argument("--run", default=None, help="training run directory"); p.add_argument("--dataset", default=None)
-    p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) into this card")
+    p.add_argument("--update-card", default=None, help="instead of a release: put --eval (of the shipped weights) and/or --notes into this card")
     p.add_argument("--out", default="checkpoints"); p.add_argument("--name", default=None); p.add_argument("--eval", default=None)
     p.add_argument("--variant", default=None, help="the paper's row (default: GNM, or the baseline preset's variant)"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
@@ -331,8 +342,8 @@ def main(argv:list|None=None) -> dict:
     p = cli_parser()
     a = p.parse_args(argv)
     if a.update_card:
-        if a.run or not a.eval: p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and no --run")
-        card = update_card(a.update_card, a.eval); print(card_markdown(card)); return card
+        if a.run or not (a.eval or a.notes): p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and/or --notes, and no --run")
+        card = update_card(a.update_card, a.eval, a.notes or None); print(card_markdown(card)); return card
     if not (a.run and a.dataset): p.error("a release needs --run and --dataset")
     card = release_model(a.run, a.dataset, a.out, a.name, a.eval, a.variant, a.notes, checkpoint=a.checkpoint, force=a.force)
     print(card_markdown(card))
