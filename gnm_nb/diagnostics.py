@@ -19,8 +19,8 @@ from .evaluate import real_scenes, model_device, sample_images, temperature_swee
 
 # %% auto #0
 __all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
-           'digit_identity_errors', 'posterior_zg', 'fit_gaussian', 'zg_density_check', 'refit_zg_prior',
-           'kl_g_by_step', 'zg_presence_code']
+           'digit_identity_errors', 'structdraw_posterior', 'posterior_zg', 'fit_gaussian', 'zg_density_check',
+           'refit_zg_prior', 'kl_g_by_step', 'zg_presence_code']
 
 # %% ../nbs/36_diagnostics.ipynb #c017e
 @torch.no_grad()
@@ -146,14 +146,22 @@ def digit_identity_errors(model, # has `reconstruct(x)` (a GNM)
 
 # %% ../nbs/36_diagnostics.ipynb #c021
 @torch.no_grad()
+def structdraw_posterior(model, # a GNM
+                         x:torch.Tensor, # scenes [N, C, H, W] in [0, 1]
+                         keys=("z_g",), # outputs of StructDRAW's posterior pass: z_g, post_mu, post_std, prior_mu, prior_std
+                         batch:int=50) -> dict:
+    "{key: [N, L, z_g_dim] float tensor on the CPU}: StructDRAW run on the encodings of `x` along one posterior trajectory, in batches."
+    dev, dt, out = model_device(model), next(model.parameters()).dtype, {k: [] for k in keys}
+    for i in range(0, len(x), batch):
+        sd = model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev, dt)))
+        for k in keys: out[k].append(sd[k].float().cpu())
+    return {k: torch.cat(v) for k, v in out.items()}
+
 def posterior_zg(model, # a GNM
                  x:torch.Tensor, # scenes [N, C, H, W] in [0, 1]
                  batch:int=50) -> torch.Tensor:
     "z^g ~ q(z^g|x) for every scene of `x`: [N, L, z_g_dim] on the CPU."
-    dev, out = model_device(model), []
-    for i in range(0, len(x), batch):
-        out.append(model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev)))["z_g"].float().cpu())
-    return torch.cat(out)
+    return structdraw_posterior(model, x, ("z_g",), batch)["z_g"]
 
 def fit_gaussian(z:torch.Tensor, # [N, D] points (N > D)
                  jitter:float=1e-4, # added to the covariance's diagonal
@@ -220,15 +228,10 @@ def kl_g_by_step(model, # a GNM
                  batch:int=50, seed:int=0, data_seed:int=0) -> dict:
     "Mean KL(q(z^g_l|x) || p(z^g_l|z^g_<l)) of each StructDRAW step l over `n` validation scenes, their sum, and each step's mean std."
     seed_everything(seed)
-    x, dev = real_scenes(dataset, n, "val", data_seed)[0], model_device(model)
-    kl, q_std, p_std = [], [], []
-    for i in range(0, n, batch):
-        sd = model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev, next(model.parameters()).dtype)))
-        kl.append(kl_normal(sd["post_mu"], sd["post_std"], sd["prior_mu"], sd["prior_std"]).float().sum(2).cpu())
-        q_std.append(sd["post_std"].float().mean(2).cpu()); p_std.append(sd["prior_std"].float().mean(2).cpu())
-    kl, q_std, p_std = torch.cat(kl), torch.cat(q_std), torch.cat(p_std)   # [n, L] each
-    return {"per_step": kl.mean(0).tolist(), "total": float(kl.sum(1).mean()), "posterior_std": q_std.mean(0).tolist(),
-            "prior_std": p_std.mean(0).tolist(), "n": n}
+    sd = structdraw_posterior(model, real_scenes(dataset, n, "val", data_seed)[0], ("post_mu", "post_std", "prior_mu", "prior_std"), batch)
+    kl = kl_normal(sd["post_mu"], sd["post_std"], sd["prior_mu"], sd["prior_std"]).sum(2)   # [n, L]
+    return {"per_step": kl.mean(0).tolist(), "total": float(kl.sum(1).mean()), "posterior_std": sd["post_std"].mean((0, 2)).tolist(),
+            "prior_std": sd["prior_std"].mean((0, 2)).tolist(), "n": n}
 
 # %% ../nbs/36_diagnostics.ipynb #c026e
 def _count_share(p:np.ndarray, # [C] probability that each cell is on, cells independent
@@ -249,12 +252,8 @@ def zg_presence_code(model, # a GNM
     "Active dimensions of z^g at `step`, each one's largest |correlation| with one cell's inferred presence and that cell, their mutual |correlation|, and `independent_count_ok`."
     seed_everything(seed)
     x, annots = real_scenes(dataset, n, "val", data_seed)
-    dev, dt = model_device(model), next(model.parameters()).dtype
-    mu, ratio = [], []
-    for i in range(0, n, batch):
-        sd = model.nets["structdraw"](fx=model.nets["encoder"](x[i:i + batch].to(dev, dt)))
-        mu.append(sd["post_mu"][:, step].float().cpu()); ratio.append((sd["post_std"][:, step] / sd["prior_std"][:, step]).float().cpu())
-    mu, ratio = torch.cat(mu), torch.cat(ratio).mean(0)
+    sd = structdraw_posterior(model, x, ("post_mu", "post_std", "prior_std"), batch)
+    mu, ratio = sd["post_mu"][:, step], (sd["post_std"][:, step] / sd["prior_std"][:, step]).mean(0)
     pres = (infer_batched(model, x, batch)["pres"] > 0.5).float()                    # [n, cells]
     active = (ratio < active_ratio).nonzero().flatten()
     z = mu[:, active]; z = (z - z.mean(0)) / z.std(0).clamp_min(1e-8)
