@@ -93,8 +93,17 @@ class RunConfig(Config):
 # %% ../nbs/80_train.ipynb #c002c
 _WEIGHT_FREE_FIELDS = ("draw_steps",)   # StructDRAW shares its weights across steps, so GNM-8 can start from GNM's weights
 
+def _grow_inputs(name:str, new:torch.Tensor, old:torch.Tensor) -> torch.Tensor:
+    "`old` (a Linear weight [out, in]) widened to `new`'s extra inputs with zero columns, so the layer ignores them at first."
+    if new.ndim != 2 or new.shape[0] != old.shape[0] or new.shape[1] < old.shape[1]:
+        raise ValueError(f"{name}: cannot load a {list(old.shape)} tensor into {list(new.shape)}")
+    out = torch.zeros_like(new); out[:, :old.shape[1]] = old
+    return out
+
 def init_weights(model, path) -> None:
-    "Load the weights of the GNM in `path` (model file or training checkpoint) into `model`; the architectures must match (up to the StructDRAW step count)."
+    """Load the weights of the GNM in `path` (model file or training checkpoint) into `model`; the architectures must match
+    (up to the StructDRAW step count). With more steps, a layer that reads all of $z^g$ (the background prior) gets zero
+    weights for the new steps' latents: the model starts out computing exactly what the loaded one did."""
     from gnm_nb.gnm import load_model
     src = load_model(path)
     diff = sorted(k for k, v in model.cfg.to_dict().items() if src.cfg.to_dict().get(k) != v)
@@ -102,8 +111,10 @@ def init_weights(model, path) -> None:
         raise ValueError(f"{path} holds a {src.preset!r} GNM whose architecture differs from {model.preset!r} in {diff}")
     if diff: print(f"init_weights: {path} has {', '.join(f'{k}={getattr(src.cfg, k)}' for k in diff)}; "
                    f"this model has {', '.join(f'{k}={getattr(model.cfg, k)}' for k in diff)} (shared weights, loaded as they are)")
-    model.load_state_dict(src.state_dict())
-
+    mine, theirs = model.state_dict(), src.state_dict()
+    grown = {k: _grow_inputs(k, mine[k], v) for k, v in theirs.items() if k in mine and mine[k].shape != v.shape}
+    if grown: print(f"init_weights: {', '.join(grown)} widened with zero weights for the new steps' z^g")
+    model.load_state_dict(theirs | grown)
 
 # %% ../nbs/80_train.ipynb #c002f
 def freeze_nets(model, trainable:str|None) -> list:
