@@ -19,10 +19,10 @@ from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 
 # %% auto #0
-__all__ = ['ARROW_FAILURES', 'N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device', 'sample_images',
-           'infer_batched', 'log_likelihood_batched', 'failure_category', 'structure_class', 'layout_spread',
-           'structure_diversity', 'temperature_sweep', 'evaluate', 'results_rows', 'check_out_path', 'check_counts',
-           'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
+__all__ = ['ARROW_RULE_FAILURES', 'N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device',
+           'sample_images', 'infer_batched', 'log_likelihood_batched', 'failure_category', 'structure_class',
+           'layout_spread', 'structure_diversity', 'temperature_sweep', 'evaluate', 'results_rows', 'check_out_path',
+           'check_counts', 'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -70,14 +70,13 @@ def log_likelihood_batched(model, x:torch.Tensor, k:int=100, batch:int=10) -> to
     return torch.cat([model.log_likelihood(x[i:i + batch].to(dev), k=k).detach().double().cpu() for i in range(0, len(x), batch)])
 
 # %% ../nbs/34_evaluate.ipynb #c008b
-ARROW_FAILURES = ("layout", "3 objects of one shape", "3 objects of three shapes", "arrow at a twin, not the odd one")
+ARROW_RULE_FAILURES = ("3 objects of one shape", "3 objects of three shapes", "arrow at a twin, not the odd one")
 
 def _arrow_failure(rec:dict) -> str:
-    "The part of the Arrow rule an invalid scene breaks: its layout (as 'k objects, m arrows'), the shapes, or the arrow's target."
+    "The part of the Arrow rule an invalid scene breaks: its layout (the checker's 'k objects, m arrows'), else one of `ARROW_RULE_FAILURES`."
     shapes = rec.get("shapes") or []
     if rec.get("target") is None or len(shapes) != 3: return rec["layout"]
-    kinds = len(set(shapes))
-    return {1: ARROW_FAILURES[1], 3: ARROW_FAILURES[2]}.get(kinds, ARROW_FAILURES[3])
+    return {1: ARROW_RULE_FAILURES[0], 3: ARROW_RULE_FAILURES[1]}.get(len(set(shapes)), ARROW_RULE_FAILURES[2])
 
 def failure_category(rec:dict, # one record of `check_scenes`
                      dataset:str) -> str:
