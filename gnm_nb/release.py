@@ -119,7 +119,8 @@ def lineage(init_from) -> dict|None:
         others = list_checkpoints(run) if m else []
         if not others: raise gone
         step, cfg = int(m.group(1)), load_checkpoint(others[-1])["config"]
-    parent = lineage((cfg.get("data") or {}).get("init_from"))   # the run may itself be a fine-tune
+    data = cfg.get("data") or {}   # the run may itself be a fine-tune: its start as recorded when it started, else as it is now
+    parent = data["init_lineage"] if data.get("init_lineage") else lineage(data.get("init_from"))
     hours = wall_time(_parent_records(p, step)) / 3600
     return {"from": str(init_from), "name": run.name, "run_steps": step, "steps": step + ((parent["steps"] or 0) if parent else 0),
             "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3), "init": parent}

@@ -18,8 +18,8 @@ from .core import Config, seed_everything
 from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
 # %% auto #0
-__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'hours_left',
-           'run_training', 'parameters_cell_problems', 'cli_parser', 'main']
+__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'start_lineage',
+           'hours_left', 'run_training', 'parameters_cell_problems', 'cli_parser', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -159,11 +159,19 @@ def run_config(cfg:RunConfig|None=None, # options to start from (None: the defau
     if model: run["model_overrides"] = json.dumps(parse_overrides(run.get("model_overrides", cfg.model_overrides)) | model)
     return cfg.replace(**run)
 
-def hours_left(c:RunConfig, verbose:bool=False) -> float:
-    "The `max_hours` of `c`'s training loop: `budget_hours` less the hours its `init_from` trained (as `release.lineage` counts them); 0: no limit."
-    if not c.budget_hours: return 0.0
+def start_lineage(c:RunConfig) -> dict|None:
+    "`release.lineage` of `c.init_from`; a resumed run keeps the one its checkpoints recorded (a release may have been replaced since)."
     from gnm_nb.release import lineage
-    before = ((lineage(c.init_from) or {}).get("wall_time_hours") or 0.0) if c.init_from else 0.0
+    from gnm_nb.core import load_checkpoint
+    from gnm_nb.trainer import list_checkpoints
+    old = list_checkpoints(c.out_dir) if c.resume and c.init_from and Path(c.out_dir).is_dir() else []
+    saved = ((load_checkpoint(old[-1]).get("config") or {}).get("data") or {}).get("init_lineage") if old else None
+    return saved or lineage(c.init_from)
+
+def hours_left(c:RunConfig, verbose:bool=False) -> float:
+    "The `max_hours` of `c`'s training loop: `budget_hours` less the hours its `init_from` trained (as `start_lineage` counts them); 0: no limit."
+    if not c.budget_hours: return 0.0
+    before = ((start_lineage(c) or {}).get("wall_time_hours") or 0.0) if c.init_from else 0.0
     if before >= c.budget_hours:
         raise ValueError(f"budget_hours={c.budget_hours:g} is spent: the model init_from starts from ({c.init_from}) has trained {before:.3f} h")
     if verbose: print(f"budget {c.budget_hours:g} h: {before:.3f} h before this run, so it stops after {c.budget_hours - before:.3f} h of training")
@@ -177,6 +185,7 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     rank, world, _ = init_distributed(c.device)
     check_out_dir(c.out_dir, c.resume, c.overwrite)   # a protected out_dir fails before the data set is built
     max_hours = hours_left(c, verbose=rank == 0)        # so does a budget the start model has already spent
+    start = start_lineage(c)   # recorded in the checkpoints: a release file can later be replaced by its own continuation
     load = lambda: load_scenes(c.dataset, "train", root=c.data_root, sizes={"train": c.data_size}, seed=c.data_seed,
                                progress=c.progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it
@@ -200,7 +209,7 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
         probe = training_probe(c.dataset, c.eval_images, c.eval_samples, data_seed=c.data_seed)
     trainer = Trainer(model, data, c.train_config().replace(max_hours=max_hours),
                       data_config={"dataset": c.dataset, "data_size": c.data_size, "data_seed": c.data_seed,
-                                   "identity": data.manifest["identity"], "init_from": c.init_from, "trainable": trained,
+                                   "identity": data.manifest["identity"], "init_from": c.init_from, "init_lineage": start, "trainable": trained,
                                    **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
     if family_of(c.preset) == "genesis":   # the supplement's GENESIS recipe: a high learning rate, reset lower after a few thousand steps
         from gnm_nb.baselines.genesis import fit_with_lr_reset
