@@ -15,10 +15,10 @@ from .mnist_scenes import box_centres
 from .metrics_mnist import MNIST_DATASETS, JUNK
 from .s_acc import check_scenes
 from .distributions import kl_normal
-from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched
+from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched, ARROW_RULE_FAILURES
 
 # %% auto #0
-__all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'object_counts',
+__all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'arrow_rule_parts', 'object_counts',
            'digit_identity_errors', 'structdraw_posterior', 'posterior_zg', 'fit_gaussian', 'zg_density_check',
            'refit_zg_prior', 'kl_g_by_step', 'zg_presence_code']
 
@@ -96,6 +96,15 @@ def sample_failures(model, # a GNM (its `sample` takes `temperature`)
     sw = temperature_sweep(model, dataset, temperatures, n, batch, seed)["samples"]
     return {t: {"s_acc": r["s_acc"], "counts": r["failures"]} for t, r in sw.items()}
 
+
+def arrow_rule_parts(counts:dict, # {category: samples}: `sample_failures` on Arrow at one temperature
+                    ) -> dict:
+    """Shares of the Arrow samples laid out right (three objects, one arrow; rejected ones left out), of those with exactly one
+    odd shape, and of those with the arrow on it. Chance, for shapes and target drawn at random: 2/3 and 1/3 (`34_evaluate`)."""
+    n, valid = sum(counts.values()), counts.get("valid", 0)
+    laid = valid + sum(counts.get(k, 0) for k in ARROW_RULE_FAILURES)
+    odd = valid + counts.get(ARROW_RULE_FAILURES[2], 0)
+    return {"laid_out": laid / n if n else 0.0, "odd_shape": odd / laid if laid else 0.0, "arrow_at_odd": valid / odd if odd else 0.0, "n": n}
 
 # %% ../nbs/36_diagnostics.ipynb #c017j2
 @torch.no_grad()
@@ -256,7 +265,8 @@ def zg_presence_code(model, # a GNM
     mu, ratio = sd["post_mu"][:, step], (sd["post_std"][:, step] / sd["prior_std"][:, step]).mean(0)
     pres = (infer_batched(model, x, batch)["pres"] > 0.5).float()                    # [n, cells]
     active = (ratio < active_ratio).nonzero().flatten()
-    z = mu[:, active]; z = (z - z.mean(0)) / z.std(0).clamp_min(1e-8)
+    z = mu[:, active]
+    if len(active): z = (z - z.mean(0)) / z.std(0).clamp_min(1e-8)
     on = (pres - pres.mean(0)) / pres.std(0).clamp_min(1e-8)
     corr = (z.T @ on / (n - 1)).abs()                                                # [active, cells]
     mutual = (z.T @ z / (n - 1)).abs()[~torch.eye(len(active), dtype=torch.bool)] if len(active) > 1 else torch.zeros(0)

@@ -168,10 +168,12 @@ def start_lineage(c:RunConfig) -> dict|None:
     saved = ((load_checkpoint(old[-1]).get("config") or {}).get("data") or {}).get("init_lineage") if old else None
     return saved or lineage(c.init_from)
 
-def hours_left(c:RunConfig, verbose:bool=False) -> float:
+def hours_left(c:RunConfig, verbose:bool=False,
+               start:dict|None=None, # `start_lineage(c)` if the caller has it (None: computed here)
+              ) -> float:
     "The `max_hours` of `c`'s training loop: `budget_hours` less the hours its `init_from` trained (as `start_lineage` counts them); 0: no limit."
     if not c.budget_hours: return 0.0
-    before = ((start_lineage(c) or {}).get("wall_time_hours") or 0.0) if c.init_from else 0.0
+    before = (((start or start_lineage(c)) or {}).get("wall_time_hours") or 0.0) if c.init_from else 0.0
     if before >= c.budget_hours:
         raise ValueError(f"budget_hours={c.budget_hours:g} is spent: the model init_from starts from ({c.init_from}) has trained {before:.3f} h")
     if verbose: print(f"budget {c.budget_hours:g} h: {before:.3f} h before this run, so it stops after {c.budget_hours - before:.3f} h of training")
@@ -184,8 +186,8 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     c = run_config(cfg, **kwargs)
     rank, world, _ = init_distributed(c.device)
     check_out_dir(c.out_dir, c.resume, c.overwrite)   # a protected out_dir fails before the data set is built
-    max_hours = hours_left(c, verbose=rank == 0)        # so does a budget the start model has already spent
     start = start_lineage(c)   # recorded in the checkpoints: a release file can later be replaced by its own continuation
+    max_hours = hours_left(c, verbose=rank == 0, start=start)   # a budget the start model has spent also fails before the data
     load = lambda: load_scenes(c.dataset, "train", root=c.data_root, sizes={"train": c.data_size}, seed=c.data_seed,
                                progress=c.progress and rank == 0)
     if rank == 0: data = load()  # rank 0 generates the data set once; the others reuse it
