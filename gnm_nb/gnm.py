@@ -118,11 +118,15 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
 # %% ../nbs/19_gnm.ipynb #c015
 def _sum_cells(t): return t.flatten(1).sum(1)
 
+def _prior_side_kl_g(sd:dict) -> torch.Tensor:
+    "KL(q(z^g)||p(z^g)) per image with q's parameters detached: its gradient is the part of the KL's that moves the prior."
+    return _sum_cells(kl_normal(sd["post_mu"].detach(), sd["post_std"].detach(), sd["prior_mu"], sd["prior_std"]))
+
 def _balanced_kl_g(sd:dict, kl_g:torch.Tensor, a:float) -> torch.Tensor:
     "KL(q(z^g)||p(z^g)) per image with value `kl_g` and gradient 2a (prior side) + 2(1-a) (posterior side); a = 0.5: `kl_g` itself."
     if a == 0.5: return kl_g
     d = lambda t: t.detach()
-    prior_side = _sum_cells(kl_normal(d(sd["post_mu"]), d(sd["post_std"]), sd["prior_mu"], sd["prior_std"]))
+    prior_side = _prior_side_kl_g(sd)
     post_side = _sum_cells(kl_normal(sd["post_mu"], sd["post_std"], d(sd["prior_mu"]), d(sd["prior_std"])))
     return 2 * a * prior_side + 2 * (1 - a) * post_side - kl_g.detach()
 
@@ -178,7 +182,11 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
     # β_g's KL as the loss charges it: KL balancing (same value) and free nats (see above)
     kl_g_charged = _balanced_kl_g(sd, t["kl_g"], self.objective.kl_g_balance)
     if self.objective.kl_g_free_nats > 0:   # free nats: no pull (and no charge) below the threshold
-        kl_g_charged = torch.where(t["kl_g"] > self.objective.kl_g_free_nats, kl_g_charged, torch.full_like(kl_g_charged, self.objective.kl_g_free_nats))
+        freed = torch.full_like(kl_g_charged, self.objective.kl_g_free_nats)
+        if self.objective.kl_g_free_fit_prior:   # ... on the posterior only: the prior's side of the gradient stays (value unchanged)
+            ps = _prior_side_kl_g(sd)
+            freed = freed + 2 * self.objective.kl_g_balance * (ps - ps.detach())
+        kl_g_charged = torch.where(t["kl_g"] > self.objective.kl_g_free_nats, kl_g_charged, freed)
     # eq. 5: -L̃ = -(L + β_b L^b + L^o), with β_g on the z^g KL and β_what on both z^what KLs
     loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"]
             + s["beta_what"] * (t["kl_what"] + t["aux_what"]) + s["beta_b"] * t["aux_bg"] + t["aux_pres"] + t["aux_where"] + t["aux_depth"])

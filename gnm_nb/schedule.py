@@ -49,6 +49,8 @@ class ObjectiveConfig(Config):
     beta_g_steps: tuple[int, ...] = (0, 100_000)
     # free nats of z^g: the loss charges beta_g * max(KL(z^g), kl_g_free_nats) per image (0: the plain ELBO term)
     kl_g_free_nats: float = 0.0
+    # with free nats, below the floor p(z^g) is still fitted to q(z^g): only the posterior's pull is freed (False: no gradient at all there)
+    kl_g_free_fit_prior: bool = False
     # KL balancing of z^g (Hafner et al. 2021, DreamerV2): the prior's side of KL(q||p) gets 2*a of its gradient, the posterior's side 2*(1-a);
     # 0.5 is the plain gradient, a > 0.5 fits p(z^g) to q(z^g) faster than it pulls q toward p (value and reported terms unchanged)
     kl_g_balance: float = 0.5
