@@ -12,7 +12,7 @@ def _figures(out: Path, threads: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "IN_TEST"}   # under IN_TEST the notebook writes to a scratch folder
     env.update(OMP_NUM_THREADS=str(threads), MPLBACKEND="Agg")
     r = subprocess.run([str(BIN/"papermill"), "nbs/90_figures.ipynb", str(out/"run.ipynb"), "--cwd", "nbs", "-k", "python3",
-                        "-p", "datasets", "mnist4", "-p", "out_dir", str(out/"figs"), "-p", "n_samples", "8", "-p", "seed", "3"],
+                        "-p", "datasets", "mnist4", "-p", "out_dir", str(out/"figs"), "-p", "n_samples", "8", "-p", "n_breakdown", "2", "-p", "seed", "3"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"papermill failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return {p.name: p.read_bytes() for p in sorted((out/"figs").glob("*.png"))}

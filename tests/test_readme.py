@@ -57,7 +57,7 @@ def test_python_block_runs():
     assert r.returncode == 0, r.stderr[-3000:]
 
 # --- every shell command, with tiny sizes appended (argparse and papermill take the last value of a repeated option) ---
-TINY_FIG = "-p n_samples 2 -p n_rows 1 -p n_resample 2 -p datasets mnist4"
+TINY_FIG = "-p n_samples 2 -p n_rows 1 -p n_resample 2 -p n_breakdown 2 -p datasets mnist4"
 CASES = {   # README command prefix -> (arguments appended, file the command must have written, relative to the scratch root)
     "bash scripts/main.sh": (TINY_FIG, "figures/headline_mnist4.png"),
     "bash scripts/test.sh": ("tests/test_readme.py -k in_sync", None),
