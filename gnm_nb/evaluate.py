@@ -19,10 +19,10 @@ from .metrics_dsteps import DStepsConfig, d_steps
 from .metrics_repr import representation_metrics
 
 # %% auto #0
-__all__ = ['ARROW_RULE_FAILURES', 'N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes', 'model_device',
-           'sample_images', 'infer_batched', 'log_likelihood_batched', 'failure_category', 'structure_class',
-           'layout_spread', 'structure_diversity', 'temperature_sweep', 'evaluate', 'results_rows', 'check_out_path',
-           'check_counts', 'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
+__all__ = ['ARROW_RULE_FAILURES', 'MNIST10_RULE_FAILURES', 'N_STRUCTURE_CLASSES', 'MNIST10_GROUPS', 'METRICS', 'real_scenes',
+           'model_device', 'sample_images', 'infer_batched', 'log_likelihood_batched', 'failure_category',
+           'structure_class', 'layout_spread', 'structure_diversity', 'temperature_sweep', 'evaluate', 'results_rows',
+           'check_out_path', 'check_counts', 'write_results', 'objects_covered', 'training_probe', 'cli_parser', 'main']
 
 # %% ../nbs/34_evaluate.ipynb #c005
 def real_scenes(dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -78,6 +78,17 @@ def _arrow_failure(rec:dict) -> str:
     if rec.get("target") is None or len(shapes) != 3: return rec["layout"]
     return {1: ARROW_RULE_FAILURES[0], 3: ARROW_RULE_FAILURES[1]}.get(len(set(shapes)), ARROW_RULE_FAILURES[2])
 
+MNIST10_RULE_FAILURES = ("10 digits, some repeated", "0-9 once, a group split over quadrants", "0-9 once, two groups share a quadrant")
+
+def _mnist10_failure(rec:dict, size:int=128) -> str:
+    "The part of the MNIST-10 rule a ten-digit scene breaks: one of `MNIST10_RULE_FAILURES` (the best reading of each digit)."
+    labels = [int(l) for l in rec["labels"]]
+    if sorted(labels) != list(range(10)): return MNIST10_RULE_FAILURES[0]
+    quadrant = {l: 2 * int(y >= size / 2) + int(x >= size / 2) for l, (x, y) in zip(labels, box_centres(rec["boxes"]))}
+    groups = [{quadrant[d] for d in g} for g in MNIST10_GROUPS]
+    if any(len(q) != 1 for q in groups): return MNIST10_RULE_FAILURES[1]
+    return MNIST10_RULE_FAILURES[2] if len(set.union(*groups)) < 4 else "10 digits"
+
 def failure_category(rec:dict, # one record of `check_scenes`
                      dataset:str) -> str:
     "How a checked scene fails: 'valid', 'reject', or the kind of invalid scene (see above)."
@@ -85,6 +96,7 @@ def failure_category(rec:dict, # one record of `check_scenes`
     if dataset == "arrow": return _arrow_failure(rec)
     if "labels" not in rec: return "invalid"
     labels = [int(l) for l in rec["labels"]]
+    if len(labels) == 10 and dataset != "mnist4": return _mnist10_failure(rec)
     if dataset != "mnist4" or len(labels) != 4: return f"{len(labels)} digits"
     if len(set(labels)) < 4: return "4 digits, one repeated"
     if max(labels) - min(labels) != 3: return "4 distinct digits, not consecutive"
