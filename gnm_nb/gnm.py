@@ -119,7 +119,7 @@ def decode(self:GNM, z_s:dict, # pres/where/depth/what in grid layout
 def _sum_cells(t): return t.flatten(1).sum(1)
 
 def _prior_side_kl_g(sd:dict) -> torch.Tensor:
-    "KL(q(z^g)||p(z^g)) per image with q's parameters detached: its gradient is the part of the KL's that moves the prior."
+    "KL(q(z^g)||p(z^g)) per image with q's parameters detached: its gradient is the part of the KL's gradient that moves the prior."
     return _sum_cells(kl_normal(sd["post_mu"].detach(), sd["post_std"].detach(), sd["prior_mu"], sd["prior_std"]))
 
 def _balanced_kl_g(sd:dict, kl_g:torch.Tensor, a:float) -> torch.Tensor:
