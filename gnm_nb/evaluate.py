@@ -97,7 +97,7 @@ def failure_category(rec:dict, # one record of `check_scenes`
     if "labels" not in rec: return "invalid"
     labels = [int(l) for l in rec["labels"]]
     if len(labels) == 10 and dataset != "mnist4": return _mnist10_failure(rec)
-    if dataset != "mnist4" or len(labels) != 4: return f"{len(labels)} digits"
+    if dataset == "mnist10" or len(labels) != 4: return f"{len(labels)} digits"
     if len(set(labels)) < 4: return "4 digits, one repeated"
     if max(labels) - min(labels) != 3: return "4 distinct digits, not consecutive"
     return "4 consecutive digits, wrong corners or layout"
