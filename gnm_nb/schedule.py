@@ -49,6 +49,9 @@ class ObjectiveConfig(Config):
     beta_g_steps: tuple[int, ...] = (0, 100_000)
     # free nats of z^g: the loss charges beta_g * max(KL(z^g), kl_g_free_nats) per image (0: the plain ELBO term)
     kl_g_free_nats: float = 0.0
+    # the floor may ramp linearly to kl_g_free_nats_end over kl_g_free_nats_steps (None: it stays at kl_g_free_nats)
+    kl_g_free_nats_end: float | None = None
+    kl_g_free_nats_steps: tuple[int, ...] = (0, 0)
     # with free nats, below the floor p(z^g) is still fitted to q(z^g): only the posterior's pull is freed (False: no gradient at all there)
     kl_g_free_fit_prior: bool = False
     # KL balancing of z^g (Hafner et al. 2021, DreamerV2): the prior's side of KL(q||p) gets 2*a of its gradient, the posterior's side 2*(1-a);
@@ -79,7 +82,7 @@ class ObjectiveConfig(Config):
     def __post_init__(self):
         super().__post_init__()
         if self.dataset not in ("mnist", "arrow"): raise ValueError(f"dataset must be 'mnist' or 'arrow', got {self.dataset!r}")
-        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where", "beta_what"):
+        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where", "beta_what", "kl_g_free_nats"):
             st = getattr(self, f"{name}_steps")
             if len(st) != 2 or st[0] < 0 or st[1] < st[0]:
                 raise ValueError(f"{name}_steps must be (start_step, end_step) with 0 <= start_step <= end_step, got {st}")
@@ -92,6 +95,8 @@ class ObjectiveConfig(Config):
             raise ValueError("prior standard deviations must be > 0")
         if self.fixed_alpha is not None and not 0 < self.fixed_alpha <= 1: raise ValueError(f"fixed_alpha must lie in (0, 1], got {self.fixed_alpha}")
         if self.kl_g_free_nats < 0: raise ValueError(f"kl_g_free_nats must be >= 0, got {self.kl_g_free_nats}")
+        if self.kl_g_free_nats_end is not None and self.kl_g_free_nats_end < 0:
+            raise ValueError(f"kl_g_free_nats_end must be >= 0 (or None), got {self.kl_g_free_nats_end}")
         if not 0 <= self.kl_g_balance <= 1: raise ValueError(f"kl_g_balance must lie in [0, 1], got {self.kl_g_balance}")
         if min(self.beta_what_start, self.beta_what_end) < 0: raise ValueError("beta_what values must be >= 0")
         if self.fixed_alpha_steps < 0: raise ValueError("fixed_alpha_steps must be >= 0")
@@ -123,15 +128,21 @@ class Schedule:
         c = self.cfg
         return linear_ramp(step, *getattr(c, f"{name}_steps"), getattr(c, f"{name}_start"), getattr(c, f"{name}_end"))
 
+    def free_nats(self, step:int) -> float:
+        "The free-nats floor of KL(z^g) at `step`: `kl_g_free_nats`, ramped to `kl_g_free_nats_end` if that is set."
+        c = self.cfg
+        end = c.kl_g_free_nats if c.kl_g_free_nats_end is None else c.kl_g_free_nats_end
+        return linear_ramp(step, *c.kl_g_free_nats_steps, c.kl_g_free_nats, end)
+
     def at(self, step:int) -> dict:
-        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, beta_what, fixed_alpha, pres_max."
+        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, beta_what, kl_g_free_nats, fixed_alpha, pres_max."
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"step must be a non-negative int, got {step!r}")
         c = self.cfg
         on = c.fixed_alpha is not None and step < c.fixed_alpha_steps
         return dict(step=step, tau=self._ramp("tau", step), rho=self._ramp("rho", step), beta_g=self._ramp("beta_g", step),
                     beta_b=self._ramp("beta_b", step), beta_aux_where=self._ramp("beta_aux_where", step),
-                    beta_what=self._ramp("beta_what", step),
+                    beta_what=self._ramp("beta_what", step), kl_g_free_nats=self.free_nats(step),
                     fixed_alpha=c.fixed_alpha if on else None, pres_max=c.fixed_pres_max if on else None)
 
     def __repr__(self): return f"Schedule({self.cfg!r})"
