@@ -381,6 +381,15 @@ def _flat(d:dict, prefix:str="") -> dict:
         else: out[f"{prefix}{k}"] = v
     return out
 
+def _config_defaults(model) -> dict:
+    "Dotted key -> default of every field of the configurations `_config_dict` records (JSON-normalised, like a checkpoint's)."
+    out = {}
+    for k in ("config", "cfg", "objective"):
+        c = getattr(model, k, None)
+        if hasattr(c, "to_dict") and dataclasses.is_dataclass(c):
+            out.update({f"{k}.{f.name}": json.loads(json.dumps(f.default)) for f in dataclasses.fields(c) if f.default is not dataclasses.MISSING})
+    return out
+
 # %% ../nbs/20_trainer.ipynb #c047
 class Trainer:
     "Train `model` (see the contract above) on `dataset` with `cfg`: resumable, logged, data-parallel under `torchrun`."
@@ -541,8 +550,11 @@ def _check_resumable(self:Trainer, path:Path, saved:dict|None):
     bad = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in _STRICT_KEYS if k in old and old[k] != new[k]]
     if saved.get("model") is not None and self.run_config["model"] is not None and saved["model"] != self.run_config["model"]:
         a, b = _flat(saved["model"]), _flat(self.run_config["model"])
-        diff = sorted(k for k in set(a) | set(b) if a.get(k, "<missing>") != b.get(k, "<missing>"))
-        bad.append(f"model configuration keys {diff}")
+        added = _config_defaults(self.model)   # a field added since the checkpoint was written, at its default, changes nothing
+        norm = lambda v: json.loads(json.dumps(v))
+        diff = sorted(k for k in set(a) | set(b) if norm(a.get(k, "<missing>")) != norm(b.get(k, "<missing>"))
+                      and not (k not in a and k in added and norm(b[k]) == added[k]))
+        if diff: bad.append(f"model configuration keys {diff}")
     if bad: raise ValueError(f"cannot resume from {path}: " + "; ".join(bad) + ". Use a new out_dir or resume=False.")
     changed = [k for k in new if k not in _STRICT_KEYS + _FREE_KEYS and old.get(k, new[k]) != new[k]]
     if saved.get("data") is not None and self.run_config["data"] is not None and saved["data"] != self.run_config["data"]:
