@@ -387,7 +387,7 @@ def _config_defaults(model) -> dict:
     for k in ("config", "cfg", "objective"):
         c = getattr(model, k, None)
         if hasattr(c, "to_dict") and dataclasses.is_dataclass(c):
-            out.update({f"{k}.{f.name}": json.loads(json.dumps(f.default)) for f in dataclasses.fields(c) if f.default is not dataclasses.MISSING})
+            out.update({f"{k}.{f.name}": json.loads(json.dumps(f.default, default=str)) for f in dataclasses.fields(c) if f.default is not dataclasses.MISSING})
     return out
 
 # %% ../nbs/20_trainer.ipynb #c047
@@ -551,7 +551,7 @@ def _check_resumable(self:Trainer, path:Path, saved:dict|None):
     if saved.get("model") is not None and self.run_config["model"] is not None and saved["model"] != self.run_config["model"]:
         a, b = _flat(saved["model"]), _flat(self.run_config["model"])
         added = _config_defaults(self.model)   # a field added since the checkpoint was written, at its default, changes nothing
-        norm = lambda v: json.loads(json.dumps(v))
+        norm = lambda v: json.loads(json.dumps(v, default=str))
         diff = sorted(k for k in set(a) | set(b) if norm(a.get(k, "<missing>")) != norm(b.get(k, "<missing>"))
                       and not (k not in a and k in added and norm(b[k]) == added[k]))
         if diff: bad.append(f"model configuration keys {diff}")
