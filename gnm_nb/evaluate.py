@@ -80,11 +80,15 @@ def _arrow_failure(rec:dict) -> str:
 
 MNIST10_RULE_FAILURES = ("10 digits, some repeated", "0-9 once, a group split over quadrants", "0-9 once, two groups share a quadrant")
 
+def _quadrant(x:float, y:float, size:int=128) -> int:
+    "Index into `_QUADRANTS` (TL, TR, BL, BR) of the image quadrant that holds the point (x, y)."
+    return 2 * int(y >= size / 2) + int(x >= size / 2)
+
 def _mnist10_failure(rec:dict, size:int=128) -> str:
     "The part of the MNIST-10 rule a ten-digit scene breaks: one of `MNIST10_RULE_FAILURES` (the best reading of each digit)."
     labels = [int(l) for l in rec["labels"]]
     if sorted(labels) != list(range(10)): return MNIST10_RULE_FAILURES[0]
-    quadrant = {l: 2 * int(y >= size / 2) + int(x >= size / 2) for l, (x, y) in zip(labels, box_centres(rec["boxes"]))}
+    quadrant = {l: _quadrant(x, y, size) for l, (x, y) in zip(labels, box_centres(rec["boxes"]))}
     groups = [{quadrant[d] for d in g} for g in MNIST10_GROUPS]
     if any(len(q) != 1 for q in groups): return MNIST10_RULE_FAILURES[1]
     return MNIST10_RULE_FAILURES[2] if len(set.union(*groups)) < 4 else "10 digits"
@@ -117,7 +121,7 @@ def structure_class(rec:dict, # one record of `check_scenes`
     if len(labels) == 4: return f"n={min(labels)}"
     c = box_centres(rec["boxes"])
     quad = [c[[labels.index(d) for d in g]].mean(0) for g in MNIST10_GROUPS]
-    return "groups " + " ".join(_QUADRANTS[2 * int(y >= size / 2) + int(x >= size / 2)] for x, y in quad)
+    return "groups " + " ".join(_QUADRANTS[_quadrant(x, y, size)] for x, y in quad)
 
 def layout_spread(recs:list, # records of `check_scenes`
                   dataset:str) -> float|None:

@@ -381,13 +381,17 @@ def _flat(d:dict, prefix:str="") -> dict:
         else: out[f"{prefix}{k}"] = v
     return out
 
+def _json_value(v):
+    "`v` as a checkpoint stores it: through JSON (tuples become lists; anything else JSON cannot hold becomes its str)."
+    return json.loads(json.dumps(v, default=str))
+
 def _config_defaults(model) -> dict:
     "Dotted key -> default of every field of the configurations `_config_dict` records (JSON-normalised, like a checkpoint's)."
     out = {}
     for k in ("config", "cfg", "objective"):
         c = getattr(model, k, None)
         if hasattr(c, "to_dict") and dataclasses.is_dataclass(c):
-            out.update({f"{k}.{f.name}": json.loads(json.dumps(f.default, default=str)) for f in dataclasses.fields(c) if f.default is not dataclasses.MISSING})
+            out.update({f"{k}.{f.name}": _json_value(f.default) for f in dataclasses.fields(c) if f.default is not dataclasses.MISSING})
     return out
 
 # %% ../nbs/20_trainer.ipynb #c047
@@ -551,9 +555,8 @@ def _check_resumable(self:Trainer, path:Path, saved:dict|None):
     if saved.get("model") is not None and self.run_config["model"] is not None and saved["model"] != self.run_config["model"]:
         a, b = _flat(saved["model"]), _flat(self.run_config["model"])
         added = _config_defaults(self.model)   # a field added since the checkpoint was written, at its default, changes nothing
-        norm = lambda v: json.loads(json.dumps(v, default=str))
-        diff = sorted(k for k in set(a) | set(b) if norm(a.get(k, "<missing>")) != norm(b.get(k, "<missing>"))
-                      and not (k not in a and k in added and norm(b[k]) == added[k]))
+        diff = sorted(k for k in set(a) | set(b) if _json_value(a.get(k, "<missing>")) != _json_value(b.get(k, "<missing>"))
+                      and not (k not in a and k in added and _json_value(b[k]) == added[k]))
         if diff: bad.append(f"model configuration keys {diff}")
     if bad: raise ValueError(f"cannot resume from {path}: " + "; ".join(bad) + ". Use a new out_dir or resume=False.")
     changed = [k for k in new if k not in _STRICT_KEYS + _FREE_KEYS and old.get(k, new[k]) != new[k]]
