@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse, csv, io, json, os, platform, re, warnings
 from pathlib import Path
 import torch
-from .core import atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
-from .trainer import list_checkpoints, MetricsLog, _CKPT_RE, wall_time
+from .core import atomic_write_bytes, atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
+from .trainer import list_checkpoints, load_latest_checkpoint, MetricsLog, _CKPT_RE, wall_time
 from .gnm import load_model, save_model
 from .models import load, save, model_family, family_module
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics', 'temperature_rows',
-           'lineage', 'release_model', 'card_markdown', 'update_card', 'cli_parser', 'main']
+           'lineage', 'release_model', 'card_markdown', 'update_card', 'park_run', 'unpark_run', 'cli_parser', 'main']
 
 # %% ../nbs/35_release.ipynb #c008
 CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",
@@ -326,6 +326,67 @@ def _put_eval(card:dict, card_path:Path, eval_path:Path) -> dict:
     return card
 
 
+# %% ../nbs/35_release.ipynb #c022f
+def _copy_atomic(src:Path, dst:Path):
+    "Copy `src` to `dst` through a temporary file, so `dst` is never half-written."
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(dst, src.read_bytes())
+
+def _probe_curve(records:list) -> list:
+    "[(step, S-Acc)] of the run's probes."
+    return [(r["step"], r["eval_s_acc"]) for r in records if r.get("eval_s_acc") is not None]
+
+def park_run(run_dir, # a training run directory (checkpoints/, metrics.jsonl, run_config.json)
+             out="checkpoints/parked", # parked runs go to `<out>/<run name>/`
+            ) -> Path:
+    "Copy the newest readable checkpoint of `run_dir`, its metrics up to that step and its options into `<out>/<run name>/`; return that directory."
+    from gnm_nb.train import RUN_CONFIG, load_run_config, command_line
+    run = Path(run_dir)
+    if not run.is_dir(): raise FileNotFoundError(f"no run directory {run}")
+    cfg = load_run_config(run)
+    found = load_latest_checkpoint(run)
+    if found is None: raise FileNotFoundError(f"{run} holds no checkpoints: nothing to park")
+    ckpt, state = found
+    step = int(state["state"]["step"])
+    dest = Path(out) / run.name
+    _copy_atomic(ckpt, dest / "checkpoints" / ckpt.name)
+    records = [r for r in MetricsLog(run / "metrics.jsonl").read() if r.get("step", 0) <= step]
+    atomic_write_text(dest / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    _copy_atomic(run / RUN_CONFIG, dest / RUN_CONFIG)
+    for old in list_checkpoints(dest):
+        if old.name != ckpt.name: old.unlink()
+    lin = lineage(dest / "checkpoints" / ckpt.name)
+    probes = _probe_curve(records)
+    again = cfg.replace(out_dir=f"runs/{run.name}", resume=True)
+    text = [f"# Parked run `{run.name}`", "",
+            f"- data set `{cfg.dataset}`, preset `{cfg.preset}`, batch {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr:g}",
+            f"- checkpoint at step {step:,} of this run; {lin['steps']:,} steps and {lin['wall_time_hours']:.2f} h of training from scratch"
+            + (f" (started from `{cfg.init_from}`)" if cfg.init_from else ""),
+            f"- probe S-Acc: " + (", ".join(f"{v:.3f} at {s:,}" for s, v in probes) if probes else "none"), "",
+            "Continue it from the repository root:", "", "```bash",
+            f"python -m gnm_nb.release --unpark {dest.as_posix()}", command_line(again), "```", ""]
+    atomic_write_text(dest / "README.md", "\n".join(text))
+    return dest
+
+def unpark_run(parked, # a directory written by `park_run`
+               runs="runs", # the run goes back to `<runs>/<run name>/`
+              ) -> Path:
+    "Put a parked run back under `<runs>/<run name>/` (refused if a run is already there); return that directory."
+    from gnm_nb.train import RUN_CONFIG
+    src = Path(parked)
+    ckpts = list_checkpoints(src)
+    if not (ckpts and (src / "metrics.jsonl").is_file() and (src / RUN_CONFIG).is_file()):
+        raise FileNotFoundError(f"{src} is not a parked run: it needs checkpoints/step_*.pt, metrics.jsonl and {RUN_CONFIG}")
+    load_checkpoint(ckpts[-1], kind="trainer")   # a corrupted parked checkpoint fails here, before anything is written
+    dest = Path(runs) / src.name
+    if list_checkpoints(dest) or (dest / "metrics.jsonl").is_file():
+        raise FileExistsError(f"{dest} already holds a run; move it away (or resume it) before unparking {src}")
+    _copy_atomic(ckpts[-1], dest / "checkpoints" / ckpts[-1].name)
+    _copy_atomic(src / "metrics.jsonl", dest / "metrics.jsonl")
+    _copy_atomic(src / RUN_CONFIG, dest / RUN_CONFIG)
+    return dest
+
+
 # %% ../nbs/35_release.ipynb #c024
 def cli_parser() -> argparse.ArgumentParser:
     "Parser of `python -m gnm_nb.release`."
@@ -336,12 +397,18 @@ def cli_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", default=None, help="the paper's row (default: GNM, or the baseline preset's variant)"); p.add_argument("--notes", default="")
     p.add_argument("--checkpoint", default=None, help="checkpoint of the run to ship (default: the newest); must be the one --eval evaluated")
     p.add_argument("--force", action="store_true", help="replace an existing release of the same name in --out")
+    p.add_argument("--park", default=None, metavar="RUN", help="instead of a release: copy the run's newest checkpoint, log and options to checkpoints/parked/<run>/")
+    p.add_argument("--unpark", default=None, metavar="DIR", help="instead of a release: put a parked run back under runs/<run>/")
     return p
 
 def main(argv:list|None=None) -> dict:
     "Entry point of `python -m gnm_nb.release`."
     p = cli_parser()
     a = p.parse_args(argv)
+    if a.park or a.unpark:
+        if a.run or a.update_card or (a.park and a.unpark): p.error("--park and --unpark take no --run or --update-card, and one of them at a time")
+        d = park_run(a.park) if a.park else unpark_run(a.unpark)
+        print(f"{'parked' if a.park else 'unparked'}: {d}"); return {"dir": str(d)}
     if a.update_card:
         if a.run or not (a.eval or a.notes): p.error("--update-card takes --eval (an evaluation of the card's shipped weights) and/or --notes, and no --run")
         card = update_card(a.update_card, a.eval, a.notes or None); print(card_markdown(card)); return card

@@ -6,7 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/train.html.md"""
 
 # %% ../nbs/80_train.ipynb #c002
 from __future__ import annotations
-import argparse, ast, json, math, typing
+import argparse, ast, json, math, shlex, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import torch
@@ -14,12 +14,13 @@ import torch.distributed as dist
 from .datasets import load_scenes, dataset_spec
 from .gnm import make_configs
 from .models import build, family_of
-from .core import Config, seed_everything
+from .core import Config, seed_everything, atomic_write_text
 from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
 
 # %% auto #0
-__all__ = ['parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config', 'start_lineage',
-           'hours_left', 'run_training', 'parameters_cell_problems', 'cli_parser', 'main']
+__all__ = ['RUN_CONFIG', 'parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config',
+           'start_lineage', 'hours_left', 'load_run_config', 'run_training', 'parameters_cell_problems', 'cli_parser',
+           'command_line', 'main']
 
 # %% ../nbs/80_train.ipynb #c002a
 def parse_overrides(text:str|None) -> dict:
@@ -179,6 +180,15 @@ def hours_left(c:RunConfig, verbose:bool=False,
     if verbose: print(f"budget {c.budget_hours:g} h: {before:.3f} h before this run, so it stops after {c.budget_hours - before:.3f} h of training")
     return c.budget_hours - before
 
+RUN_CONFIG = "run_config.json"   # a run's options, in its out_dir: what `command_line` and `release.park_run` read
+
+def load_run_config(run_dir:str|Path) -> RunConfig:
+    "The `RunConfig` a run in `run_dir` was started (or last resumed) with."
+    f = Path(run_dir) / RUN_CONFIG
+    if not f.is_file(): raise FileNotFoundError(f"{run_dir} has no {RUN_CONFIG}: it was not written by run_training, so its options are unknown")
+    try: return RunConfig.from_dict(json.loads(f.read_text()))
+    except (json.JSONDecodeError, TypeError, ValueError) as e: raise ValueError(f"{f} is not a valid run configuration: {e}") from None
+
 def run_training(cfg:RunConfig|None=None, # the run's options (None: the defaults)
                  **kwargs, # changes to `cfg`, as `run_config` applies them
                 ) -> Trainer:
@@ -213,6 +223,7 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
                       data_config={"dataset": c.dataset, "data_size": c.data_size, "data_seed": c.data_seed,
                                    "identity": data.manifest["identity"], "init_from": c.init_from, "init_lineage": start, "trainable": trained,
                                    **({"reinit": reinitialised} if reinitialised else {})}, eval_fn=probe)
+    if rank == 0: atomic_write_text(Path(c.out_dir) / RUN_CONFIG, json.dumps(c.to_dict(), indent=1) + "\n")
     if family_of(c.preset) == "genesis":   # the supplement's GENESIS recipe: a high learning rate, reset lower after a few thousand steps
         from gnm_nb.baselines.genesis import fit_with_lr_reset
         fit_with_lr_reset(trainer)
@@ -252,6 +263,15 @@ def cli_parser() -> argparse.ArgumentParser:
         kw = dict(type=_truth, nargs="?", const=True, metavar="BOOL") if tp is bool else dict(type=tp)
         p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=f.default, help=f.metadata["help"], **kw)
     return p
+
+def command_line(c:RunConfig) -> str:
+    "The `python -m gnm_nb.train` command that runs `c`: one flag for each field that differs from its default."
+    d, args = RunConfig(), []
+    for f in fields(RunConfig):
+        v = getattr(c, f.name)
+        if v is None or (v == getattr(d, f.name) and type(v) is type(getattr(d, f.name))): continue
+        args += ["--" + f.name.replace("_", "-"), str(v)]
+    return ("python -m gnm_nb.train " + shlex.join(args)).rstrip()
 
 def main(argv:list|None=None) -> Trainer:
     "Entry point of `python -m gnm_nb.train` and `torchrun -m gnm_nb.train`."
