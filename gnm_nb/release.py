@@ -363,7 +363,7 @@ def park_run(run_dir, # a training run directory (checkpoints/, metrics.jsonl, r
             f"- checkpoint at step {step:,} of this run; {lin['steps']:,} steps and {lin['wall_time_hours']:.2f} h of training from scratch"
             + (f" (started from `{cfg.init_from}`)" if cfg.init_from else ""),
             f"- probe S-Acc: " + (", ".join(f"{v:.3f} at {s:,}" for s, v in probes) if probes else "none"), "",
-            "Continue it from the repository root:", "", "```bash",
+            "Continue it from the repository root (on a CPU, one thread per run: `export OMP_NUM_THREADS=1`):", "", "```bash",
             f"python -m gnm_nb.release --unpark {dest.as_posix()}", command_line(again), "```", ""]
     atomic_write_text(dest / "README.md", "\n".join(text))
     return dest
