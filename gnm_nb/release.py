@@ -6,7 +6,7 @@ Docs: https://gnm-nb.github.io/gnm_nb/release.html.md"""
 
 # %% ../nbs/35_release.ipynb #c002
 from __future__ import annotations
-import argparse, csv, io, json, os, platform, re, warnings
+import argparse, csv, io, json, os, platform, re, shutil, warnings
 from pathlib import Path
 import torch
 from .core import atomic_write_bytes, atomic_write_text, count_parameters, load_checkpoint, machine_info, weights_sha256
@@ -349,13 +349,13 @@ def park_run(run_dir, # a training run directory (checkpoints/, metrics.jsonl, r
     ckpt, state = found
     step = int(state["state"]["step"])
     dest = Path(out) / run.name
-    _copy_atomic(ckpt, dest / "checkpoints" / ckpt.name)
+    stage, prev = dest.with_name(f".{run.name}.parking"), dest.with_name(f".{run.name}.previous")
+    for d in (stage, prev): shutil.rmtree(d, ignore_errors=True)   # left by a park that was killed
+    _copy_atomic(ckpt, stage / "checkpoints" / ckpt.name)
     records = [r for r in MetricsLog(run / "metrics.jsonl").read() if r.get("step", 0) <= step]
-    atomic_write_text(dest / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
-    _copy_atomic(run / RUN_CONFIG, dest / RUN_CONFIG)
-    for old in list_checkpoints(dest):
-        if old.name != ckpt.name: old.unlink()
-    lin = lineage(dest / "checkpoints" / ckpt.name)
+    atomic_write_text(stage / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    _copy_atomic(run / RUN_CONFIG, stage / RUN_CONFIG)
+    lin = lineage(stage / "checkpoints" / ckpt.name)
     probes = _probe_curve(records)
     again = cfg.replace(out_dir=f"runs/{run.name}", resume=True)
     text = [f"# Parked run `{run.name}`", "",
@@ -365,7 +365,10 @@ def park_run(run_dir, # a training run directory (checkpoints/, metrics.jsonl, r
             f"- probe S-Acc: " + (", ".join(f"{v:.3f} at {s:,}" for s, v in probes) if probes else "none"), "",
             "Continue it from the repository root (on a CPU, one thread per run: `export OMP_NUM_THREADS=1`):", "", "```bash",
             f"python -m gnm_nb.release --unpark {dest.as_posix()}", command_line(again), "```", ""]
-    atomic_write_text(dest / "README.md", "\n".join(text))
+    atomic_write_text(stage / "README.md", "\n".join(text))
+    # the complete copy replaces the previous park in two renames: `dest` is always a whole park or absent
+    if dest.exists(): dest.rename(prev)
+    stage.rename(dest); shutil.rmtree(prev, ignore_errors=True)
     return dest
 
 def unpark_run(parked, # a directory written by `park_run`
@@ -381,9 +384,9 @@ def unpark_run(parked, # a directory written by `park_run`
     dest = Path(runs) / src.name
     if list_checkpoints(dest) or (dest / "metrics.jsonl").is_file():
         raise FileExistsError(f"{dest} already holds a run; move it away (or resume it) before unparking {src}")
-    _copy_atomic(ckpts[-1], dest / "checkpoints" / ckpts[-1].name)
     _copy_atomic(src / "metrics.jsonl", dest / "metrics.jsonl")
     _copy_atomic(src / RUN_CONFIG, dest / RUN_CONFIG)
+    _copy_atomic(ckpts[-1], dest / "checkpoints" / ckpts[-1].name)   # last: a resume finds a checkpoint only beside its log
     return dest
 
 
