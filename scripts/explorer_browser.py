@@ -96,9 +96,10 @@ def diagnosis(driver, runtime_dir:Path) -> str:
     "What the page and the server say when the notebook does not run: kernel status, cell prompts, the end of JupyterLab's log."
     from selenium.webdriver.common.by import By
     kernel = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator, .jp-KernelStatus, .jp-Toolbar-kernelStatus")]
-    prompts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")][:8]
+    prompts = [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
+    errors = [e.text[-1500:] for e in driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
     log = (runtime_dir/"lab.log").read_bytes()[-2000:].decode(errors="replace") if (runtime_dir/"lab.log").is_file() else "(no log)"
-    return f"kernel indicator {kernel}, first prompts {prompts}, JupyterLab log tail:\n{log}"
+    return f"kernel indicator {kernel}, cell prompts {prompts}, error outputs {errors or 'none'}, JupyterLab log tail:\n{log}"
 
 def run(out:str|Path|None=None, # screenshot of the explorer (PNG); None: not saved
         timeout:float=900, # seconds for the notebook to run
