@@ -57,6 +57,7 @@ class RunConfig(Config):
     eval_every: int = _opt(0, "steps between evaluation probes: objects covered, S-Acc of prior samples (and at the end); 0: never")
     eval_images: int = _opt(64, "validation scenes of the probe")
     eval_samples: int = _opt(64, "prior samples judged by the probe's checker (0: no S-Acc)")
+    keep_every: int = _opt(0, "checkpoints at multiples of this step are kept besides the newest 3 (e.g. eval_every: every probed step stays evaluable); 0: none")
     num_workers: int = _opt(0, "DataLoader worker processes")
     precision: str = _opt("fp32", "'fp32', 'bf16' (autocast, CPU or CUDA) or 'fp16' (CUDA only)")
     data_size: int = _opt(64, "training scenes to generate or reuse (paper: 60,000)")

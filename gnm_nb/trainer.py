@@ -51,6 +51,7 @@ class TrainConfig(Config):
     image_every: int = 5000     # steps between image grids (and at the end); 0: never
     eval_every: int = 0         # steps between evaluation probes (and at the end) when the Trainer has an eval_fn; 0: never
     keep_last: int = 3          # checkpoints kept on disk
+    keep_every: int = 0         # checkpoints at multiples of this step are kept besides the newest keep_last; 0: none
     num_workers: int = 0        # DataLoader worker processes
     precision: str = "fp32"     # 'fp32', 'bf16' (autocast, CPU or CUDA) or 'fp16' (autocast + grad scaling, CUDA only)
     n_images: int = 8           # images per grid
@@ -64,7 +65,7 @@ class TrainConfig(Config):
         super().__post_init__()
         if self.optimizer not in OPTIMIZERS: raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        for k in ("steps", "ckpt_every", "image_every", "eval_every", "num_workers"):
+        for k in ("steps", "ckpt_every", "image_every", "eval_every", "keep_every", "num_workers"):
             if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         for k in ("batch_size", "log_every", "keep_last", "n_images"):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
@@ -252,16 +253,19 @@ def checkpoint_path(out_dir:str|Path, step:int) -> Path:
     "Where the checkpoint of `step` lives."
     return Path(out_dir) / "checkpoints" / f"step_{step:08d}.pt"
 
+def _step_of(p:Path) -> int: return int(_CKPT_RE.match(p.name).group(1))
+
 def list_checkpoints(out_dir:str|Path) -> list:
     "Checkpoint files in `out_dir`, oldest first."
     d = Path(out_dir) / "checkpoints"
     found = [(int(m.group(1)), p) for p in d.glob("step_*.pt") if (m := _CKPT_RE.match(p.name))] if d.is_dir() else []
     return [p for _, p in sorted(found)]
 
-def prune_checkpoints(out_dir:str|Path, keep_last:int) -> list:
-    "Delete all but the newest `keep_last` checkpoints; return the deleted paths."
+def prune_checkpoints(out_dir:str|Path, keep_last:int, keep_every:int=0) -> list:
+    "Delete all but the newest `keep_last` checkpoints and those of steps that are multiples of `keep_every` (0: none); return the deleted paths."
     if keep_last < 1: raise ValueError(f"keep_last must be >= 1, got {keep_last}")
-    old = list_checkpoints(out_dir)[:-keep_last]
+    if keep_every < 0: raise ValueError(f"keep_every must be >= 0 (0: none), got {keep_every}")
+    old = [p for p in list_checkpoints(out_dir)[:-keep_last] if not (keep_every and _step_of(p) % keep_every == 0)]
     for p in old: p.unlink(missing_ok=True)
     return old
 
@@ -525,7 +529,7 @@ def _nonfinite_message(self:Trainer, what:str, rec:dict) -> str:
 # %% ../nbs/20_trainer.ipynb #c058
 @patch
 def save(self:Trainer) -> Path|None:
-    "Checkpoint the run at the current step (written by rank 0; every rank must call it); keep the newest `keep_last`."
+    "Checkpoint the run at the current step (written by rank 0; every rank must call it); keep the newest `keep_last` and the multiples of `keep_every`."
     rngs = [get_rng_state()]
     if self.world_size > 1:
         rngs = [None] * self.world_size
@@ -537,14 +541,14 @@ def save(self:Trainer) -> Path|None:
                  "world_size": self.world_size,
                  "data_order": {"seed": self.cfg.seed, "batch_size": self.cfg.batch_size, "n": len(self.dataset), "next_step": self.step}}
         path = save_checkpoint(checkpoint_path(self.out_dir, self.step), state, kind="trainer", config=self.run_config)
-        prune_checkpoints(self.out_dir, self.cfg.keep_last)
+        prune_checkpoints(self.out_dir, self.cfg.keep_last, self.cfg.keep_every)
     if self.world_size > 1: dist.barrier()
     self._saved_step = self.step
     return path
 
 # %% ../nbs/20_trainer.ipynb #c060
 _STRICT_KEYS = ("batch_size", "seed", "optimizer", "precision")
-_FREE_KEYS = ("steps", "resume", "overwrite", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "num_workers",
+_FREE_KEYS = ("steps", "resume", "overwrite", "out_dir", "device", "log_every", "ckpt_every", "image_every", "keep_last", "keep_every", "num_workers",
               "n_images", "tensorboard", "progress", "lr", "max_hours")   # lr: applied and recorded by `_restore_lr`
 
 @patch

@@ -157,7 +157,7 @@ def test_bad_input_is_refused(mnist, arrow, mnist_scenes):
 def test_browser_edit_changes_the_picture(tmp_path):
     spec = importlib.util.spec_from_file_location("explorer_browser", REPO/"scripts/explorer_browser.py")
     eb = importlib.util.module_from_spec(spec); spec.loader.exec_module(eb)
-    for attempt in (1, 2):   # JupyterLab has left the notebook's kernel idle on a fresh clone (twice, not reproduced): one fresh retry
+    for attempt in (1, 2):   # a page that times out (a kernel left idle, or Run All slowed by a loaded machine) gets one fresh retry
         try: r = eb.run(tmp_path/"explorer.png"); break
         except TimeoutError:
             if attempt == 2: raise
