@@ -258,7 +258,7 @@ def _step_of(p:Path) -> int: return int(_CKPT_RE.match(p.name).group(1))
 def list_checkpoints(out_dir:str|Path) -> list:
     "Checkpoint files in `out_dir`, oldest first."
     d = Path(out_dir) / "checkpoints"
-    found = [(int(m.group(1)), p) for p in d.glob("step_*.pt") if (m := _CKPT_RE.match(p.name))] if d.is_dir() else []
+    found = [(_step_of(p), p) for p in d.glob("step_*.pt") if _CKPT_RE.match(p.name)] if d.is_dir() else []
     return [p for _, p in sorted(found)]
 
 def prune_checkpoints(out_dir:str|Path, keep_last:int, keep_every:int=0) -> list:
