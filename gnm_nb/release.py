@@ -103,8 +103,9 @@ def lineage(init_from) -> dict|None:
     p = Path(init_from); card_path = p.with_suffix(".json")
     if card_path.is_file():
         c = json.loads(card_path.read_text())
+        # the card's own start rides along, so the chain stays readable after this release is replaced by its continuation
         return {"from": str(init_from), "name": c["name"], "steps": c.get("total_steps", c["steps"]),
-                "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"])}
+                "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"]), **({"init": c["init"]} if c.get("init") else {})}
     run = _run_of(p)
     gone = FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
     if run is None:
@@ -268,8 +269,12 @@ def card_markdown(card:dict) -> str:
              f"CUDA: {mach.get('cuda') or 'none'}; torch {mach.get('torch')}"]
     if card.get("init"):
         i = card["init"]
-        lines.append(f"- fine-tuned from `{i['from']}` ({_count(i['steps'])} steps, {_hours(i['wall_time_hours'])} before this run): "
+        what = (f"continued from an earlier release of `{card['name']}`, `{i['from']}`" if i.get("name") == card["name"]
+                else f"fine-tuned from `{i['from']}`")   # a release replaced by its own continuation: say so, not "from itself"
+        lines.append(f"- {what} ({_count(i['steps'])} steps, {_hours(i['wall_time_hours'])} before this run): "
                      f"**{card['total_steps']:,} steps, {card['total_wall_time_hours']:.2f} h in all**")
+        if (j := i.get("init")) and j.get("from"):
+            lines.append(f"  - which started from `{j['from']}` ({_count(j.get('steps'))} steps, {_hours(j.get('wall_time_hours'))})")
     lines.append("")
     if m or p:
         lines += ["| metric | ours | paper |", "|---|---|---|"]
