@@ -16,7 +16,8 @@ from .models import load, save, model_family, family_module
 
 # %% auto #0
 __all__ = ['CURVE_KEYS', 'PAPER', 'learning_curves', 'curves_csv', 'paper_values', 'headline_metrics', 'temperature_rows',
-           'lineage', 'release_model', 'card_markdown', 'update_card', 'park_run', 'unpark_run', 'cli_parser', 'main']
+           'lineage', 'fill_batches', 'batch_stages', 'steps_text', 'release_model', 'card_markdown', 'update_card',
+           'park_run', 'unpark_run', 'cli_parser', 'main']
 
 # %% ../nbs/35_release.ipynb #c008
 CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",
@@ -105,13 +106,14 @@ def lineage(init_from) -> dict|None:
         c = json.loads(card_path.read_text())
         # the card's own start rides along, so the chain stays readable after this release is replaced by its continuation
         return {"from": str(init_from), "name": c["name"], "steps": c.get("total_steps", c["steps"]),
-                "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"]), **({"init": c["init"]} if c.get("init") else {})}
+                "wall_time_hours": c.get("total_wall_time_hours", c["wall_time_hours"]), "batch_size": c.get("batch_size"),
+                **({"init": c["init"]} if c.get("init") else {})}
     run = _run_of(p)
     gone = FileNotFoundError(f"the run started from {init_from}, which is gone: its budget cannot be stated")
     if run is None:
         if not p.is_file(): raise gone
         info = load_model(p).info
-        return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours")}
+        return {"from": str(init_from), "name": p.stem, "steps": info.get("step"), "wall_time_hours": info.get("wall_time_hours"), "batch_size": None}
     if p.is_file(): step, cfg = load_model(p).info["step"], load_checkpoint(p)["config"]
     else:
         # a training checkpoint pruned since (the trainer keeps the last k): its run's metrics log and any surviving checkpoint
@@ -121,10 +123,56 @@ def lineage(init_from) -> dict|None:
         if not others: raise gone
         step, cfg = int(m.group(1)), load_checkpoint(others[-1])["config"]
     data = cfg.get("data") or {}   # the run may itself be a fine-tune: its start as recorded when it started, else as it is now
-    parent = data["init_lineage"] if data.get("init_lineage") else lineage(data.get("init_from"))
+    parent = fill_batches(data["init_lineage"]) if data.get("init_lineage") else lineage(data.get("init_from"))
     hours = wall_time(_parent_records(p, step)) / 3600
     return {"from": str(init_from), "name": run.name, "run_steps": step, "steps": step + ((parent["steps"] or 0) if parent else 0),
-            "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3), "init": parent}
+            "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3),
+            "batch_size": (cfg.get("train") or {}).get("batch_size"), "init": parent}
+
+def _card_batch(entry:dict) -> int|None:
+    "The batch size of a lineage entry that names a shipped model: its card's, while the file is still that release, else as the chain of the release that replaced it records it."
+    card_path = Path(entry["from"]).with_suffix(".json")
+    if not card_path.is_file(): return None
+    c = json.loads(card_path.read_text())
+    if c.get("name") == entry.get("name") and c.get("total_steps", c.get("steps")) == entry.get("steps"): return c.get("batch_size")
+    i = c.get("init")
+    while i:
+        if i.get("name") == entry.get("name") and i.get("steps") == entry.get("steps"): return i.get("batch_size")
+        i = i.get("init")
+    return None
+
+def _run_batch(run:Path) -> int|None:
+    "The batch size a training run used: its `run_config.json`, else the configuration in one of its checkpoints."
+    if (run / "run_config.json").is_file(): return json.loads((run / "run_config.json").read_text()).get("batch_size")
+    cks = list_checkpoints(run)
+    return (load_checkpoint(cks[-1])["config"].get("train") or {}).get("batch_size") if cks else None
+
+def fill_batches(entry:dict|None) -> dict|None:
+    "`entry` (a lineage) with `batch_size` on every stage where it can still be found: lineages recorded before they carried it."
+    if not entry: return entry
+    out = dict(entry)
+    if out.get("batch_size") is None:
+        run = _run_of(Path(out["from"]))
+        out["batch_size"] = _run_batch(run) if run else _card_batch(out)
+    if out.get("init"): out["init"] = fill_batches(out["init"])
+    return out
+
+def batch_stages(card:dict) -> list:
+    "[[steps, batch size], ...] of a card's whole lineage, oldest first, consecutive stages of one batch size merged (None: unknown)."
+    stages, i = [(card["steps"], card.get("batch_size"))], card.get("init")
+    while i:
+        j = i.get("init")
+        stages.append(((i.get("steps") or 0) - ((j or {}).get("steps") or 0), i.get("batch_size")))
+        i = j
+    out = []
+    for s, b in reversed(stages):
+        if out and out[-1][1] == b: out[-1][0] += s
+        else: out.append([s, b])
+    return out
+
+def steps_text(card:dict) -> str:
+    "A card's training as steps × batch: `151,500 × 32`, or per batch size where the lineage changed it (`78,000 × 16 + 73,500 × 32`)."
+    return " + ".join(f"{s:,} × {'?' if b is None else b}" for s, b in batch_stages(card))
 
 def _shipped_curves(p:Path) -> list|None:
     "The rows of `<stem>_curves.csv` next to a shipped model file (numbers parsed, empty cells dropped), else None."
@@ -206,7 +254,7 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
         if same_run:
             raise ValueError(f"{target} already holds a release of this run (fine-tuned from {init_from} itself), so the model "
                              f"the run started from is gone and its budget unknown; restore it (e.g. git checkout {target.with_suffix('')}*) first")
-    init = lineage(init_from)
+    init = fill_batches(lineage(init_from))
     hours = round(wall_time(records) / 3600, 3)
     card = {"name": name, "model": _MODEL_NAMES.get(fam, fam), "variant": variant, "preset": model.preset, "dataset": dataset, "run": str(run_dir), "data": run.get("data"),
             "steps": model.info["step"], "batch_size": tr["batch_size"], "optimizer": tr["optimizer"], "lr": lr_used,
@@ -272,7 +320,8 @@ def card_markdown(card:dict) -> str:
         what = (f"continued from an earlier release of `{card['name']}`, `{i['from']}`" if i.get("name") == card["name"]
                 else f"fine-tuned from `{i['from']}`")   # a release replaced by its own continuation: say so, not "from itself"
         lines.append(f"- {what} ({_count(i['steps'])} steps, {_hours(i['wall_time_hours'])} before this run): "
-                     f"**{card['total_steps']:,} steps, {card['total_wall_time_hours']:.2f} h in all**")
+                     f"**{card['total_steps']:,} steps, {card['total_wall_time_hours']:.2f} h in all**"
+                     + (f" (steps × batch: {steps_text(card)})" if len(batch_stages(card)) > 1 else ""))
         if (j := i.get("init")) and j.get("from"):
             lines.append(f"  - which started from `{j['from']}` ({_count(j.get('steps'))} steps, {_hours(j.get('wall_time_hours'))})")
     lines.append("")

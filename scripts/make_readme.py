@@ -30,9 +30,10 @@ def _fint(v): return "–" if v is None else f"{round(v):,}"
 
 def card_row(c: dict) -> str:
     "The README results-table row of the model card `c` (a model without objects has no AP or z_what accuracy)."
+    from gnm_nb.release import steps_text   # steps at each batch size of the card's whole lineage
     m, p = c["metrics"], c["paper"]
     t06 = (m.get("s_acc_temperature") or {}).get("0.6", {}).get("s_acc")
-    return (f"| `{c['name']}` | {c['variant']} | {DATA[c['dataset']]} | {c['total_steps']:,} × {c['batch_size']}, "
+    return (f"| `{c['name']}` | {c['variant']} | {DATA[c['dataset']]} | {steps_text(c)}, "
             f"{c['total_wall_time_hours']:.1f} h | {_f3(m.get('s_acc'))} ({_f3(p.get('s_acc'))}) | {_f3(t06)} "
             f"| {_fint(m.get('d_steps'))} ({_fint(p.get('d_steps'))}) | {_fint(m.get('ll'))} ({_fint(p.get('ll'))}) "
             f"| {_f3(m.get('ap50'))} / {_f3(m.get('ap50_frame'))} ({_f3(p.get('ap50'))}) | {_f3(m.get('zwhat_acc'))} ({_f3(p.get('zwhat_acc'))}) |")
