@@ -98,6 +98,15 @@ def _parent_records(p:Path, step:int) -> list:
     run = _run_of(p)
     return [r for r in MetricsLog(run / "metrics.jsonl").read() if r.get("step", 0) <= step] if run else []
 
+def _chain_records(init:dict) -> tuple:
+    """The metrics records of the runs along a lineage up to `init` and the steps they cover: each run's records follow those of
+    the run it started from, back to the oldest whose log is still here (a shipped model or a lost run ends the chain)."""
+    run, parent = _run_of(Path(init["from"])), init.get("init")
+    if run is None or init.get("run_steps") is None: return [], 0
+    before, start = _chain_records(parent) if parent else ([], 0)
+    mine = _parent_records(Path(init["from"]), init["run_steps"])
+    return before + [{**r, "step": r["step"] + start} for r in mine if "step" in r], start + init["run_steps"]
+
 def lineage(init_from) -> dict|None:
     "What a fine-tuned run started from and that start's whole training budget: from its card (a shipped model), from its run's metrics log (a training checkpoint), else from the file."
     if not init_from: return None
@@ -272,9 +281,9 @@ def release_model(run_dir, # a training run directory (checkpoints/, metrics.jso
     out_dir.mkdir(parents=True, exist_ok=True)
     save(model, out_dir / f"{name}.ckpt", half=True, info={k: card[k] for k in ("name", "dataset", "steps", "wall_time_hours", "total_steps", "total_wall_time_hours")})
     rows = learning_curves(records)
-    if init and _run_of(Path(init["from"])):   # continue the curve of the run it started from, in that run's step count
-        start = init["run_steps"]
-        rows = learning_curves(_parent_records(Path(init["from"]), start) + [{**r, "step": r["step"] + start} for r in records if "step" in r])
+    if init and _run_of(Path(init["from"])):   # continue the curves of the runs it grew from, in the oldest one's step count
+        before, start = _chain_records(init)
+        rows = learning_curves(before + [{**r, "step": r["step"] + start} for r in records if "step" in r])
     elif init and _shipped_curves(Path(init["from"])) is not None:   # a shipped model: continue its released curves
         rows = _shipped_curves(Path(init["from"])) + [{**r, "step": r["step"] + init["steps"]} for r in rows]
     atomic_write_text(out_dir / f"{name}_curves.csv", curves_csv(rows))
