@@ -15,7 +15,7 @@ from .datasets import load_scenes, dataset_spec
 from .gnm import make_configs
 from .models import build, family_of
 from .core import Config, seed_everything, atomic_write_text
-from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir
+from .trainer import TrainConfig, Trainer, init_distributed, check_out_dir, list_checkpoints
 
 # %% auto #0
 __all__ = ['RUN_CONFIG', 'parse_overrides', 'RunConfig', 'init_weights', 'freeze_nets', 'reinit_nets', 'run_config',
@@ -165,7 +165,6 @@ def start_lineage(c:RunConfig) -> dict|None:
     "`release.lineage` of `c.init_from`; a resumed run keeps the one its checkpoints recorded (a release may have been replaced since)."
     from gnm_nb.release import lineage
     from gnm_nb.core import load_checkpoint
-    from gnm_nb.trainer import list_checkpoints
     old = list_checkpoints(c.out_dir) if c.resume and c.init_from and Path(c.out_dir).is_dir() else []
     saved = ((load_checkpoint(old[-1]).get("config") or {}).get("data") or {}).get("init_lineage") if old else None
     return saved or lineage(c.init_from)
@@ -207,7 +206,8 @@ def run_training(cfg:RunConfig|None=None, # the run's options (None: the default
     seed_everything(c.seed)
     model = build(c.preset, **c.overrides())
     fresh = {k: v.clone() for k, v in model.state_dict().items()} if c.reinit else None
-    if c.init_from: init_weights(model, c.init_from)
+    resuming = c.resume and bool(list_checkpoints(c.out_dir))   # the checkpoint replaces every weight: init_from's file may be gone
+    if c.init_from and not resuming: init_weights(model, c.init_from)
     reinitialised = reinit_nets(model, c.reinit, fresh)
     trained = freeze_nets(model, c.trainable) if hasattr(model, "nets") or c.trainable else None
     channels = (model.cfg if hasattr(model, "cfg") else model.config).img_channels
