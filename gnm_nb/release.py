@@ -138,17 +138,13 @@ def lineage(init_from) -> dict|None:
             "wall_time_hours": round(hours + ((parent["wall_time_hours"] or 0) if parent else 0), 3),
             "batch_size": (cfg.get("train") or {}).get("batch_size"), "init": parent}
 
-def _card_batch(entry:dict) -> int|None:
-    "The batch size of a lineage entry that names a shipped model: its card's, while the file is still that release, else as the chain of the release that replaced it records it."
-    card_path = Path(entry["from"]).with_suffix(".json")
-    if not card_path.is_file(): return None
-    c = json.loads(card_path.read_text())
-    if c.get("name") == entry.get("name") and c.get("total_steps", c.get("steps")) == entry.get("steps"): return c.get("batch_size")
-    i = c.get("init")
+def _chain_batches(c:dict) -> dict:
+    "{(name, steps): batch size} of a card and of every stage of its lineage that records one."
+    known, i = {(c.get("name"), c.get("total_steps", c.get("steps"))): c.get("batch_size")}, c.get("init")
     while i:
-        if i.get("name") == entry.get("name") and i.get("steps") == entry.get("steps"): return i.get("batch_size")
+        if i.get("batch_size") is not None: known[(i.get("name"), i.get("steps"))] = i["batch_size"]
         i = i.get("init")
-    return None
+    return known
 
 def _run_batch(run:Path) -> int|None:
     "The batch size a training run used: its `run_config.json`, else the configuration in one of its checkpoints."
@@ -156,14 +152,20 @@ def _run_batch(run:Path) -> int|None:
     cks = list_checkpoints(run)
     return (load_checkpoint(cks[-1])["config"].get("train") or {}).get("batch_size") if cks else None
 
-def fill_batches(entry:dict|None) -> dict|None:
-    "`entry` (a lineage) with `batch_size` on every stage where it can still be found: lineages recorded before they carried it."
+def fill_batches(entry:dict|None, # a lineage (`lineage`, or a card's `init`)
+                 known:dict|None=None, # {(name, steps): batch size} learnt from the cards further up the chain
+                ) -> dict|None:
+    """`entry` with `batch_size` on every stage where it can still be found (lineages recorded before they carried it): from the
+    stage's run, else from the card its file names (matched by name and step count, so a release since replaced by its
+    continuation is not mistaken for it) or from the chain such a card records."""
     if not entry: return entry
-    out = dict(entry)
+    out, known = dict(entry), dict(known or {})
+    card = Path(out["from"]).with_suffix(".json")
+    if card.is_file(): known = _chain_batches(json.loads(card.read_text())) | known
     if out.get("batch_size") is None:
         run = _run_of(Path(out["from"]))
-        out["batch_size"] = _run_batch(run) if run else _card_batch(out)
-    if out.get("init"): out["init"] = fill_batches(out["init"])
+        out["batch_size"] = (_run_batch(run) if run else None) or known.get((out.get("name"), out.get("steps")))
+    if out.get("init"): out["init"] = fill_batches(out["init"], known)
     return out
 
 def batch_stages(card:dict) -> list:
