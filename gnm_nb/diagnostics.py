@@ -15,12 +15,13 @@ from .mnist_scenes import box_centres
 from .metrics_mnist import MNIST_DATASETS, JUNK
 from .s_acc import check_scenes
 from .distributions import kl_normal
-from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched, ARROW_RULE_FAILURES
+from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched, failure_category, ARROW_RULE_FAILURES
 
 # %% auto #0
 __all__ = ['render_zs_mode', 'structure_breakdown', 'global_latent_usage', 'sample_failures', 'arrow_rule_parts', 'object_counts',
            'digit_identity_errors', 'structdraw_posterior', 'posterior_zg', 'fit_gaussian', 'zg_density_check',
-           'refit_zg_prior', 'kl_g_by_step', 'zg_presence_code']
+           'refit_zg_prior', 'kl_g_by_step', 'zg_presence_code', 'rule_by_posterior_steps', 'MixturePriorHead',
+           'posterior_trajectories', 'fit_prior_head', 'prior_head_rule']
 
 # %% ../nbs/36_diagnostics.ipynb #c017e
 @torch.no_grad()
@@ -273,3 +274,109 @@ def zg_presence_code(model, # a GNM
     return {"active_dims": active.tolist(), "dim_cell_corr": corr.max(1).values.tolist() if len(active) else [],
             "dim_cell": corr.argmax(1).tolist() if len(active) else [], "active_mutual_corr": float(mutual.mean()) if len(mutual) else 0.0,
             "independent_count_ok": _count_share(pres.mean(0).numpy(), {len(a["boxes"]) for a in annots}), "n": n}
+
+# %% ../nbs/36_diagnostics.ipynb #c026i
+def _rule_summary(images:torch.Tensor, # scenes [N, C, H, W] in [0, 1]
+                  dataset:str) -> dict:
+    "{'valid': pass rate, 'counts': failure categories (`failure_category`), 'parts': `arrow_rule_parts` on Arrow, else None}."
+    counts = dict(Counter(failure_category(r, dataset) for r in check_scenes(images, dataset)).most_common())
+    return {"valid": counts.get("valid", 0) / len(images), "counts": counts,
+            "parts": arrow_rule_parts(counts) if dataset == "arrow" else None}
+
+@torch.no_grad()
+def rule_by_posterior_steps(model, # a GNM
+                            dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                            n:int=250, # test scenes (one rendering per scene and k)
+                            batch:int=50, seed:int=0, data_seed:int=0) -> dict:
+    "For k = 0..L: `_rule_summary` of renderings whose z^g takes steps 1..k from q(z^g|x) of a test scene and the rest from the prior."
+    sd, dev, dt = model.nets["structdraw"], model_device(model), next(model.parameters()).dtype
+    seed_everything(seed)
+    zq = posterior_zg(model, real_scenes(dataset, n, "test", data_seed)[0], batch)
+    rows = []
+    for k in range(model.cfg.draw_steps + 1):
+        seed_everything(seed + 1)        # the same prior stream for every k
+        z = torch.cat([sd(z_g=zq[i:i + batch, :k].to(dev, dt))["z_g"] if k else sd(n=min(batch, n - i))["z_g"] for i in range(0, n, batch)])
+        rows.append(_rule_summary(render_zs_mode(model, z, batch), dataset))
+    return {"steps_from_posterior": list(range(len(rows))), "valid": [r["valid"] for r in rows],
+            "parts": [r["parts"] for r in rows], "counts": [r["counts"] for r in rows], "n": n}
+
+# %% ../nbs/36_diagnostics.ipynb #c026l
+class MixturePriorHead(torch.nn.Module):
+    "p(z^g_l | h) as a mixture of `components` diagonal Gaussians, from an MLP on StructDRAW's flattened decoder state and the step index."
+    def __init__(self, in_dim:int, # n_cells * draw_channels
+                 z_dim:int, steps:int, components:int=10, hidden:int=256, min_std:float=1e-3):
+        super().__init__()
+        if components < 1: raise ValueError(f"components must be >= 1, got {components}")
+        self.z_dim, self.steps, self.components, self.min_std = z_dim, steps, components, min_std
+        self.net = torch.nn.Sequential(torch.nn.Linear(in_dim + steps, hidden), torch.nn.ELU(), torch.nn.Linear(hidden, hidden),
+                                       torch.nn.ELU(), torch.nn.Linear(hidden, components * (1 + 2 * z_dim)))
+
+    def forward(self, h:torch.Tensor, step:int) -> torch.distributions.Distribution:
+        onehot = torch.nn.functional.one_hot(torch.full((h.shape[0],), step, device=h.device), self.steps).to(h.dtype)
+        out, K = self.net(torch.cat([h, onehot], 1)), self.components
+        mu, raw = out[:, K:].view(-1, K, 2 * self.z_dim).chunk(2, -1)
+        comp = torch.distributions.Independent(torch.distributions.Normal(mu, torch.nn.functional.softplus(raw) + self.min_std), 1)
+        return torch.distributions.MixtureSameFamily(torch.distributions.Categorical(logits=out[:, :K]), comp)
+
+# %% ../nbs/36_diagnostics.ipynb #c026n
+@torch.no_grad()
+def posterior_trajectories(model, # a GNM
+                           dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                           n:int, # scenes of `split`
+                           samples:int=1, # posterior draws per scene
+                           split:str="train", batch:int=50, data_seed:int=0) -> tuple:
+    "(h [n*samples, L, n_cells*D], z [n*samples, L, z_g_dim]) on the CPU: StructDRAW's flattened decoder state before each step and that step's draw from q."
+    sd, dev, dt, hs, zs, seen = model.nets["structdraw"], model_device(model), next(model.parameters()).dtype, [], [], []
+    hook = sd.prior_net.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].float().cpu()))
+    try:
+        for i in range(0, n, 500):        # generate in chunks: a whole training set of images does not fit in memory
+            x = real_scenes(dataset, min(500, n - i), split, data_seed, start=i)[0]
+            for j in range(0, len(x), batch):
+                fx = model.nets["encoder"](x[j:j + batch].to(dev, dt))
+                for _ in range(samples):
+                    seen.clear(); zs.append(sd(fx=fx)["z_g"].float().cpu()); hs.append(torch.stack(seen, 1))
+    finally: hook.remove()
+    return torch.cat(hs), torch.cat(zs)
+
+def _own_prior(model):
+    "The model's own StructDRAW prior as a `prior_head`."
+    net = model.nets["structdraw"].prior_net
+    def head(h, step):
+        mu, raw = net(h).chunk(2, -1)
+        return torch.distributions.Independent(torch.distributions.Normal(mu, torch.nn.functional.softplus(raw)), 1)
+    return head
+
+def _trajectory_nll(head, h:torch.Tensor, z:torch.Tensor, batch:int=1000) -> float:
+    "Mean of -sum_l log p(z_l | h_l) over trajectories (nats per scene)."
+    with torch.no_grad():
+        return float(sum(-head(h[i:i + batch, l], l).log_prob(z[i:i + batch, l]).sum() for i in range(0, len(z), batch) for l in range(z.shape[1])) / len(z))
+
+def fit_prior_head(model, # a GNM (left unchanged)
+                   dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                   components:int=10, n_train:int=20000, samples:int=2, n_val:int=2000, epochs:int=15,
+                   lr:float=1e-3, batch:int=128, seed:int=0, data_seed:int=0) -> tuple:
+    "(a `MixturePriorHead` fitted by maximum likelihood to posterior trajectories of `n_train` training scenes, {'nll_val_per_epoch', 'nll_val_own_prior', ...})."
+    seed_everything(seed)
+    h, z = posterior_trajectories(model, dataset, n_train, samples, "train", data_seed=data_seed)
+    hv, zv = posterior_trajectories(model, dataset, n_val, 1, "val", data_seed=data_seed)
+    own = _trajectory_nll(_own_prior(model), hv.to(model_device(model), next(model.parameters()).dtype), zv.to(model_device(model), next(model.parameters()).dtype))
+    head = MixturePriorHead(h.shape[2], z.shape[2], z.shape[1], components)
+    opt, curve = torch.optim.Adam(head.parameters(), lr), []
+    for _ in range(epochs):
+        for idx in torch.randperm(len(z)).split(batch):
+            loss = sum(-head(h[idx, l], l).log_prob(z[idx, l]).mean() for l in range(z.shape[1]))
+            opt.zero_grad(); loss.backward(); opt.step()
+        curve.append(_trajectory_nll(head, hv, zv))
+    dev, dt = model_device(model), next(model.parameters()).dtype
+    return head.to(dev, dt).eval().requires_grad_(False), {"nll_val_per_epoch": curve, "nll_val_own_prior": own, "components": components,
+                                                           "n_train": n_train, "samples": samples, "n_val": n_val, "epochs": epochs}
+
+@torch.no_grad()
+def prior_head_rule(model, # a GNM
+                    dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
+                    head=None, # a `prior_head` (e.g. from `fit_prior_head`); None: the model's own prior
+                    n:int=250, batch:int=50, seed:int=0) -> dict:
+    "`_rule_summary` of `n` scenes rendered from the mode of p(z^s|z^g), z^g drawn through `head`."
+    seed_everything(seed); sd = model.nets["structdraw"]
+    z = torch.cat([sd(n=min(batch, n - i), prior_head=head)["z_g"] for i in range(0, n, batch)])
+    return {**_rule_summary(render_zs_mode(model, z, batch), dataset), "n": n}

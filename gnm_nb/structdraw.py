@@ -53,9 +53,13 @@ def _resolve_mode(self:StructDRAW, fx, n, z_g, sample_prior) -> tuple:
     if z_g is not None and sample_prior: raise ValueError("sample_prior=True contradicts a given z_g")
     if fx is not None: _check_fx(self, fx)
     if z_g is not None:
-        if not torch.is_tensor(z_g) or z_g.ndim != 3 or tuple(z_g.shape[1:]) != (c.draw_steps, c.z_g_dim):
+        k_max = c.draw_steps if fx is None else None   # without fx, a prefix of the L steps may be given
+        if (not torch.is_tensor(z_g) or z_g.ndim != 3 or z_g.shape[2] != c.z_g_dim
+                or not (1 <= z_g.shape[1] <= c.draw_steps if k_max else z_g.shape[1] == c.draw_steps)):
             got = list(z_g.shape) if torch.is_tensor(z_g) else type(z_g).__name__
-            raise ValueError(f"StructDRAW expected z_g of shape [B, {c.draw_steps}, {c.z_g_dim}] (B, L, z^g dim), got {got}")
+            want = f"[B, k, {c.z_g_dim}] with 1 <= k <= {c.draw_steps} (B, steps given, z^g dim)" if k_max else \
+                   f"[B, {c.draw_steps}, {c.z_g_dim}] (B, L, z^g dim) when fx is given too"
+            raise ValueError(f"StructDRAW expected z_g of shape {want}, got {got}")
         if fx is not None and fx.shape[0] != z_g.shape[0]: raise ValueError(f"fx and z_g batch sizes differ: {fx.shape[0]} vs {z_g.shape[0]}")
         return z_g.shape[0], z_g, fx is not None
     if fx is not None: return fx.shape[0], fx, not sample_prior
@@ -66,15 +70,20 @@ def _resolve_mode(self:StructDRAW, fx, n, z_g, sample_prior) -> tuple:
 def _structdraw_forward(self:StructDRAW,
                         fx:torch.Tensor|None=None, # image encoding f^x [B, D, 4, 4]: inference (z^g ~ q)
                         n:int|None=None, # number of samples: generation (z^g ~ p)
-                        z_g:torch.Tensor|None=None, # given latents [B, L, z_g_dim]: teacher forcing
+                        z_g:torch.Tensor|None=None, # given latents [B, L, z_g_dim]: teacher forcing (without fx: [B, k, z_g_dim], the rest drawn)
                         sample_prior:bool=False, # with fx: ignore q and sample from the prior
-                        temperature:float=1.0, # generation only: z^g_l = mu_p + temperature * sigma_p * eps (1: the model's prior)
+                        temperature:float=1.0, # drawn steps only: z^g_l = mu_p + temperature * sigma_p * eps (1: the model's prior)
+                        prior_head=None, # None: the model's prior; else (h [B, n_cells*D], step) -> a Distribution over z^g_l
                        ) -> dict:
     "Run StructDRAW's L steps; see the three modes above."
     B, ref, use_enc = _resolve_mode(self, fx, n, z_g, sample_prior)
     if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 <= temperature < float("inf"):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    if temperature != 1 and (use_enc or z_g is not None): raise ValueError("temperature applies to generation only (n, or fx with sample_prior=True)")
+    given = 0 if z_g is None else z_g.shape[1]                          # steps taken from z_g; the steps after them are drawn
+    drawn = not use_enc and given < self.cfg.draw_steps
+    if temperature != 1 and not drawn: raise ValueError("temperature applies to generation only (n, fx with sample_prior=True, or a z_g prefix)")
+    if prior_head is not None and not drawn: raise ValueError("prior_head applies to generation only (n, fx with sample_prior=True, or a z_g prefix)")
+    if prior_head is not None and temperature != 1: raise ValueError("temperature scales the model's Gaussian prior; it cannot be combined with prior_head")
     w = self.canvas.weight
     ref = w if ref is None else ref
     c, D, G = self.cfg, self.cfg.draw_channels, self.cfg.grid
@@ -83,14 +92,16 @@ def _structdraw_forward(self:StructDRAW,
     f = ref.new_zeros(B, D, G, G, dtype=w.dtype)
     out = {k: [] for k in ("z_g", "prior_mu", "prior_std", "post_mu", "post_std")}
     for l in range(c.draw_steps):
-        p_mu, p_std = _gaussian_params(self.prior_net, h_dec)            # p(z^g_l | h_dec,l-1), before the step
+        if prior_head is None: p_mu, p_std = _gaussian_params(self.prior_net, h_dec)   # p(z^g_l | h_dec,l-1), before the step
+        else: p = prior_head(h_dec.flatten(1), l); p_mu, p_std = p.mean, p.stddev
         if use_enc:
             h_enc, c_enc = self.enc_rnn(torch.cat([fx, fx - f, h_dec], 1), (h_enc, c_enc))
             q_mu, q_std = _gaussian_params(self.post_net, h_enc)
             out["post_mu"].append(q_mu); out["post_std"].append(q_std)
-        if z_g is not None: z = z_g[:, l]
+        if l < given: z = z_g[:, l]
         elif use_enc: z = normal_rsample(q_mu, q_std)
-        else: z = normal_rsample(p_mu, temperature * p_std)
+        elif prior_head is None: z = normal_rsample(p_mu, temperature * p_std)
+        else: z = p.sample()
         d = self.g_decoder(z).view(B, -1, G, G)
         h_dec, c_dec = self.dec_rnn(torch.cat([d, f], 1), (h_dec, c_dec))
         f = f + self.canvas(h_dec)
