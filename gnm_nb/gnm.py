@@ -188,11 +188,11 @@ def forward(self:GNM, x:torch.Tensor, # images [B, C, H, W] in [0, 1]
             freed = freed + 2 * self.objective.kl_g_balance * (ps - ps.detach())
         kl_g_charged = torch.where(t["kl_g"] > s["kl_g_free_nats"], kl_g_charged, freed)
     # eq. 5: -L̃ = -(L + β_b L^b + L^o), with β_g on the z^g KL and β_what on both z^what KLs
-    loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"]
+    loss = (-t["log_lik"] + s["beta_g"] * kl_g_charged + s["beta_s"] * (t["kl_pres"] + t["kl_where"] + t["kl_depth"] + t["kl_bg"])
             + s["beta_what"] * (t["kl_what"] + t["aux_what"]) + s["beta_b"] * t["aux_bg"] + t["aux_pres"] + t["aux_where"] + t["aux_depth"])
     res = {"loss": loss.mean(), **{k: v.mean() for k, v in t.items()}}
     res["n_objects"] = (torch.sigmoid(post["pres_logit"]) > 0.5).float().flatten(1).sum(1).mean().detach()
-    res.update({k: float(s[k]) for k in ("tau", "rho", "beta_g", "beta_b", "beta_aux_where", "beta_what")})
+    res.update({k: float(s[k]) for k in ("tau", "rho", "beta_g", "beta_b", "beta_aux_where", "beta_what", "beta_s")})
     if self.objective.kl_g_free_nats or self.objective.kl_g_free_nats_end: res["kl_g_free_nats"] = float(s["kl_g_free_nats"])
     return res
 

@@ -182,7 +182,7 @@ def batch_stages(card:dict) -> list:
     return out
 
 def steps_text(card:dict) -> str:
-    "A card's training as steps × batch: `151,500 × 32`, or per batch size where the lineage changed it (`78,000 × 16 + 73,500 × 32`)."
+    "A card's training as steps × batch: `151,500 × 32`, or per batch size where the lineage changed it (`78,000 × 16 + 91,500 × 32 + 6,000 × 64`)."
     return " + ".join(f"{s:,} × {'?' if b is None else b}" for s, b in batch_stages(card))
 
 def _shipped_curves(p:Path) -> list|None:

@@ -61,6 +61,11 @@ class ObjectiveConfig(Config):
     beta_what_start: float = 1.0
     beta_what_end: float = 1.0
     beta_what_steps: tuple[int, ...] = (0, 0)
+    # weight of the other KLs below z^g (z^pres, z^where, z^depth to p(z^s|z^g), z^b to p(z^b|z^g)); z^what's has beta_what.
+    # 1: the ELBO; raised with beta_what to beta_g, no level of the hierarchy is cheaper than z^g to hold a scene's structure
+    beta_s_start: float = 1.0
+    beta_s_end: float = 1.0
+    beta_s_steps: tuple[int, ...] = (0, 0)
     # relaxed-Bernoulli temperature of z_pres
     tau_start: float = 1.0
     tau_end: float = 0.5
@@ -82,7 +87,7 @@ class ObjectiveConfig(Config):
     def __post_init__(self):
         super().__post_init__()
         if self.dataset not in ("mnist", "arrow"): raise ValueError(f"dataset must be 'mnist' or 'arrow', got {self.dataset!r}")
-        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where", "beta_what", "kl_g_free_nats"):
+        for name in ("rho", "beta_g", "tau", "beta_b", "beta_aux_where", "beta_what", "beta_s", "kl_g_free_nats"):
             st = getattr(self, f"{name}_steps")
             if len(st) != 2 or st[0] < 0 or st[1] < st[0]:
                 raise ValueError(f"{name}_steps must be (start_step, end_step) with 0 <= start_step <= end_step, got {st}")
@@ -99,6 +104,7 @@ class ObjectiveConfig(Config):
             raise ValueError(f"kl_g_free_nats_end must be >= 0 (or None), got {self.kl_g_free_nats_end}")
         if not 0 <= self.kl_g_balance <= 1: raise ValueError(f"kl_g_balance must lie in [0, 1], got {self.kl_g_balance}")
         if min(self.beta_what_start, self.beta_what_end) < 0: raise ValueError("beta_what values must be >= 0")
+        if min(self.beta_s_start, self.beta_s_end) < 0: raise ValueError("beta_s values must be >= 0")
         if self.fixed_alpha_steps < 0: raise ValueError("fixed_alpha_steps must be >= 0")
         if self.fixed_alpha_region not in ("box", "image"):
             raise ValueError(f"fixed_alpha_region must be 'box' or 'image', got {self.fixed_alpha_region!r}")
@@ -135,14 +141,14 @@ class Schedule:
         return linear_ramp(step, *c.kl_g_free_nats_steps, c.kl_g_free_nats, end)
 
     def at(self, step:int) -> dict:
-        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, beta_what, kl_g_free_nats, fixed_alpha, pres_max."
+        "Scheduled values at global `step`: tau, rho, beta_g, beta_b, beta_aux_where, beta_what, beta_s, kl_g_free_nats, fixed_alpha, pres_max."
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"step must be a non-negative int, got {step!r}")
         c = self.cfg
         on = c.fixed_alpha is not None and step < c.fixed_alpha_steps
         return dict(step=step, tau=self._ramp("tau", step), rho=self._ramp("rho", step), beta_g=self._ramp("beta_g", step),
                     beta_b=self._ramp("beta_b", step), beta_aux_where=self._ramp("beta_aux_where", step),
-                    beta_what=self._ramp("beta_what", step), kl_g_free_nats=self.free_nats(step),
+                    beta_what=self._ramp("beta_what", step), beta_s=self._ramp("beta_s", step), kl_g_free_nats=self.free_nats(step),
                     fixed_alpha=c.fixed_alpha if on else None, pres_max=c.fixed_pres_max if on else None)
 
     def __repr__(self): return f"Schedule({self.cfg!r})"
