@@ -356,10 +356,10 @@ def fit_prior_head(model, # a GNM (left unchanged)
                    components:int=10, n_train:int=20000, samples:int=2, n_val:int=2000, epochs:int=15,
                    lr:float=1e-3, batch:int=128, seed:int=0, data_seed:int=0) -> tuple:
     "(a `MixturePriorHead` fitted by maximum likelihood to posterior trajectories of `n_train` training scenes, {'nll_val_per_epoch', 'nll_val_own_prior', ...})."
-    seed_everything(seed)
+    seed_everything(seed); dev, dt = model_device(model), next(model.parameters()).dtype
     h, z = posterior_trajectories(model, dataset, n_train, samples, "train", data_seed=data_seed)
     hv, zv = posterior_trajectories(model, dataset, n_val, 1, "val", data_seed=data_seed)
-    own = _trajectory_nll(_own_prior(model), hv.to(model_device(model), next(model.parameters()).dtype), zv.to(model_device(model), next(model.parameters()).dtype))
+    own = _trajectory_nll(_own_prior(model), hv.to(dev, dt), zv.to(dev, dt))    # the head itself is fitted on the CPU
     head = MixturePriorHead(h.shape[2], z.shape[2], z.shape[1], components)
     opt, curve = torch.optim.Adam(head.parameters(), lr), []
     for _ in range(epochs):
@@ -367,7 +367,6 @@ def fit_prior_head(model, # a GNM (left unchanged)
             loss = sum(-head(h[idx, l], l).log_prob(z[idx, l]).mean() for l in range(z.shape[1]))
             opt.zero_grad(); loss.backward(); opt.step()
         curve.append(_trajectory_nll(head, hv, zv))
-    dev, dt = model_device(model), next(model.parameters()).dtype
     return head.to(dev, dt).eval().requires_grad_(False), {"nll_val_per_epoch": curve, "nll_val_own_prior": own, "components": components,
                                                            "n_train": n_train, "samples": samples, "n_val": n_val, "epochs": epochs}
 
