@@ -15,6 +15,7 @@ from .mnist_scenes import box_centres
 from .metrics_mnist import MNIST_DATASETS, JUNK
 from .s_acc import check_scenes
 from .distributions import kl_normal
+from .structdraw import _gaussian_params
 from .evaluate import real_scenes, model_device, sample_images, temperature_sweep, infer_batched, failure_category, ARROW_RULE_FAILURES
 
 # %% auto #0
@@ -341,15 +342,16 @@ def posterior_trajectories(model, # a GNM
 def _own_prior(model):
     "The model's own StructDRAW prior as a `prior_head`."
     net = model.nets["structdraw"].prior_net
-    def head(h, step):
-        mu, raw = net(h).chunk(2, -1)
-        return torch.distributions.Independent(torch.distributions.Normal(mu, torch.nn.functional.softplus(raw)), 1)
-    return head
+    return lambda h, step: torch.distributions.Independent(torch.distributions.Normal(*_gaussian_params(net, h)), 1)
 
-def _trajectory_nll(head, h:torch.Tensor, z:torch.Tensor, batch:int=1000) -> float:
-    "Mean of -sum_l log p(z_l | h_l) over trajectories (nats per scene)."
-    with torch.no_grad():
-        return float(sum(-head(h[i:i + batch, l], l).log_prob(z[i:i + batch, l]).sum() for i in range(0, len(z), batch) for l in range(z.shape[1])) / len(z))
+def _nll(head, h:torch.Tensor, z:torch.Tensor) -> torch.Tensor:
+    "-sum_l log p(z_l | h_l) of each trajectory [N] (nats)."
+    return -sum(head(h[:, l], l).log_prob(z[:, l]) for l in range(z.shape[1]))
+
+@torch.no_grad()
+def _mean_nll(head, h:torch.Tensor, z:torch.Tensor, batch:int=1000) -> float:
+    "Mean `_nll` over trajectories (nats per scene), in batches."
+    return float(sum(_nll(head, h[i:i + batch], z[i:i + batch]).sum() for i in range(0, len(z), batch)) / len(z))
 
 def fit_prior_head(model, # a GNM (left unchanged)
                    dataset:str, # 'mnist4', 'mnist10', 'mnist4_10' or 'arrow'
@@ -359,14 +361,14 @@ def fit_prior_head(model, # a GNM (left unchanged)
     seed_everything(seed); dev, dt = model_device(model), next(model.parameters()).dtype
     h, z = posterior_trajectories(model, dataset, n_train, samples, "train", data_seed=data_seed)
     hv, zv = posterior_trajectories(model, dataset, n_val, 1, "val", data_seed=data_seed)
-    own = _trajectory_nll(_own_prior(model), hv.to(dev, dt), zv.to(dev, dt))    # the head itself is fitted on the CPU
+    own = _mean_nll(_own_prior(model), hv.to(dev, dt), zv.to(dev, dt))    # the head itself is fitted on the CPU
     head = MixturePriorHead(h.shape[2], z.shape[2], z.shape[1], components)
     opt, curve = torch.optim.Adam(head.parameters(), lr), []
     for _ in range(epochs):
         for idx in torch.randperm(len(z)).split(batch):
-            loss = sum(-head(h[idx, l], l).log_prob(z[idx, l]).mean() for l in range(z.shape[1]))
+            loss = _nll(head, h[idx], z[idx]).mean()
             opt.zero_grad(); loss.backward(); opt.step()
-        curve.append(_trajectory_nll(head, hv, zv))
+        curve.append(_mean_nll(head, hv, zv))
     return head.to(dev, dt).eval().requires_grad_(False), {"nll_val_per_epoch": curve, "nll_val_own_prior": own, "components": components,
                                                            "n_train": n_train, "samples": samples, "n_val": n_val, "epochs": epochs}
 

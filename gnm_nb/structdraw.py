@@ -53,11 +53,11 @@ def _resolve_mode(self:StructDRAW, fx, n, z_g, sample_prior) -> tuple:
     if z_g is not None and sample_prior: raise ValueError("sample_prior=True contradicts a given z_g")
     if fx is not None: _check_fx(self, fx)
     if z_g is not None:
-        k_max = c.draw_steps if fx is None else None   # without fx, a prefix of the L steps may be given
+        prefix_ok = fx is None   # without fx, a prefix of the L steps may be given
         if (not torch.is_tensor(z_g) or z_g.ndim != 3 or z_g.shape[2] != c.z_g_dim
-                or not (1 <= z_g.shape[1] <= c.draw_steps if k_max else z_g.shape[1] == c.draw_steps)):
+                or not (1 <= z_g.shape[1] <= c.draw_steps if prefix_ok else z_g.shape[1] == c.draw_steps)):
             got = list(z_g.shape) if torch.is_tensor(z_g) else type(z_g).__name__
-            want = f"[B, k, {c.z_g_dim}] with 1 <= k <= {c.draw_steps} (B, steps given, z^g dim)" if k_max else \
+            want = f"[B, k, {c.z_g_dim}] with 1 <= k <= {c.draw_steps} (B, steps given, z^g dim)" if prefix_ok else \
                    f"[B, {c.draw_steps}, {c.z_g_dim}] (B, L, z^g dim) when fx is given too"
             raise ValueError(f"StructDRAW expected z_g of shape {want}, got {got}")
         if fx is not None and fx.shape[0] != z_g.shape[0]: raise ValueError(f"fx and z_g batch sizes differ: {fx.shape[0]} vs {z_g.shape[0]}")
