@@ -21,7 +21,7 @@ __all__ = ['CURVE_KEYS', 'PAPER', 'learning_curves', 'curves_csv', 'paper_values
 
 # %% ../nbs/35_release.ipynb #c008
 CURVE_KEYS = ("loss", "log_lik", "elbo", "kl_g", "kl_s", "kl_pres", "kl_where", "kl_what", "kl_depth", "kl_bg", "aux_what", "n_objects", "kl",
-              "beta_g", "beta_what", "tau", "grad_norm", "steps_per_sec", "eval_objects_covered", "eval_boxes_per_image", "eval_s_acc")
+              "beta_g", "beta_what", "beta_s", "kl_g_free_nats", "tau", "grad_norm", "steps_per_sec", "eval_objects_covered", "eval_boxes_per_image", "eval_s_acc")
 
 def learning_curves(records:list) -> list:
     "One row per step with the `CURVE_KEYS` the records hold (training and probe records merged by step)."
