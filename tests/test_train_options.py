@@ -49,3 +49,56 @@ def test_drift_is_reported():
     assert parameters_cell_problems(other_default) == ["batch_size: default 16, RunConfig has 8"]
     other_type = "\n".join(l.replace("lr: float", "lr: int") if l.startswith("lr:") else l for l in lines)
     assert parameters_cell_problems(other_type) == ["lr: annotated int, RunConfig has float"]
+
+
+def _recipe_commands() -> list:
+    "The `python -m gnm_nb.train` commands of 80_train's CPU recipe, as bash expands them (each a list of arguments)."
+    import shutil, subprocess
+    md = next("".join(c["source"]) for c in json.loads(NB.read_text())["cells"]
+              if c["cell_type"] == "markdown" and "## The CPU recipe" in "".join(c["source"]))
+    block = md.split("```bash\n", 1)[1].split("```", 1)[0]
+    # `python` stands in for the interpreter: it prints each command's arguments instead of training
+    script = 'python() { printf "%s\\0" "$@"; printf "\\n"; }\n' + block
+    out = subprocess.run([shutil.which("bash"), "-c", script], capture_output=True, text=True, check=True).stdout
+    cmds = [l.split("\0")[:-1] for l in out.split("\n") if l]
+    assert all(c[:2] == ["-m", "gnm_nb.train"] for c in cmds), [c[:2] for c in cmds]
+    return [c[2:] for c in cmds]
+
+
+
+def _recipe_problems(cmds:list, root:Path) -> list:
+    """What is wrong with a chain of training commands: one that does not parse (unknown flag or preset, overrides its
+    family rejects), or one that starts from a checkpoint neither in the repository nor written by an earlier command."""
+    import re
+    p, reached, problems = cli_parser(), {}, []   # reached: out_dir -> the step its commands so far train to
+    for argv in cmds:
+        try: c = RunConfig(**vars(p.parse_args(argv)))
+        except (SystemExit, TypeError, ValueError, KeyError) as e:
+            problems.append(f"{' '.join(argv)}: {e}"); continue
+        if c.init_from:
+            m = re.fullmatch(r"(runs/[^/]+)/checkpoints/step_(\d{8})\.pt", c.init_from)
+            if m and reached.get(m[1], -1) < int(m[2]): problems.append(f"{c.init_from}: no earlier command trains {m[1]} that far")
+            if not m and not (root / c.init_from).is_file(): problems.append(f"{c.init_from}: not in the repository")
+        if c.resume and c.out_dir not in reached: problems.append(f"{c.out_dir}: resumed before a command starts it")
+        reached[c.out_dir] = max(reached.get(c.out_dir, 0), c.steps)
+    return problems
+
+
+def test_cpu_recipe_commands_are_valid():
+    "Every command of 80_train's CPU recipe parses and starts from a shipped file or from what an earlier command writes."
+    cmds = _recipe_commands()
+    assert len(cmds) >= 40, len(cmds)
+    assert _recipe_problems(cmds, NB.parents[1]) == []
+
+
+def test_recipe_problems_are_reported():
+    root = NB.parents[1]
+    a = ["--dataset", "mnist4", "--preset", "cpu_mnist", "--steps", "1000", "--out-dir", "runs/a"]
+    b = ["--dataset", "mnist4", "--preset", "cpu_mnist", "--steps", "10", "--init-from", "runs/a/checkpoints/step_00001000.pt", "--out-dir", "runs/b"]
+    assert _recipe_problems([a, b], root) == []
+    assert _recipe_problems([b, a], root) == ["runs/a/checkpoints/step_00001000.pt: no earlier command trains runs/a that far"]
+    too_far = b[:7] + ["runs/a/checkpoints/step_00002000.pt"] + b[8:]
+    assert len(_recipe_problems([a, too_far], root)) == 1
+    assert _recipe_problems([a, b[:7] + ["checkpoints/none.ckpt"] + b[8:]], root) == ["checkpoints/none.ckpt: not in the repository"]
+    assert len(_recipe_problems([a + ["--model-overrides", '{"beta_gg": 1}']], root)) == 1
+    assert _recipe_problems([a[:-1] + ["runs/c", "--resume", "True"]], root) == ["runs/c: resumed before a command starts it"]
