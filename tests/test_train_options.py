@@ -65,24 +65,27 @@ def _recipe_commands() -> list:
     return [c[2:] for c in cmds]
 
 
-
 def _recipe_problems(cmds:list, root:Path) -> list:
     """What is wrong with a chain of training commands: one that does not parse (unknown flag or preset, overrides its
-    family rejects), or one that starts from a checkpoint neither in the repository nor written by an earlier command."""
-    import re
+    family rejects), or one that starts from a checkpoint neither in the repository nor written by an earlier command
+    (a checkpoint of run `d` at step `s` is the trainer's `checkpoint_path(d, s)`)."""
+    from gnm_nb.trainer import checkpoint_path
     p, reached, problems = cli_parser(), {}, []   # reached: out_dir -> the step its commands so far train to
     for argv in cmds:
         try: c = RunConfig(**vars(p.parse_args(argv)))
         except (SystemExit, TypeError, ValueError, KeyError) as e:
             problems.append(f"{' '.join(argv)}: {e}"); continue
         if c.init_from:
-            m = re.fullmatch(r"(runs/[^/]+)/checkpoints/step_(\d{8})\.pt", c.init_from)
-            if m and reached.get(m[1], -1) < int(m[2]): problems.append(f"{c.init_from}: no earlier command trains {m[1]} that far")
-            if not m and not (root / c.init_from).is_file(): problems.append(f"{c.init_from}: not in the repository")
+            ck, run = Path(c.init_from), str(Path(c.init_from).parent.parent)
+            if run in reached:
+                step = ck.stem.rpartition("_")[2]
+                if not (step.isdigit() and checkpoint_path(run, int(step)) == ck):
+                    problems.append(f"{c.init_from}: not a checkpoint name the trainer writes")
+                elif int(step) > reached[run]: problems.append(f"{c.init_from}: no earlier command trains {run} that far")
+            elif not (root / ck).is_file(): problems.append(f"{c.init_from}: neither in the repository nor written by an earlier command")
         if c.resume and c.out_dir not in reached: problems.append(f"{c.out_dir}: resumed before a command starts it")
         reached[c.out_dir] = max(reached.get(c.out_dir, 0), c.steps)
     return problems
-
 
 def test_cpu_recipe_commands_are_valid():
     "Every command of 80_train's CPU recipe parses and starts from a shipped file or from what an earlier command writes."
@@ -96,9 +99,12 @@ def test_recipe_problems_are_reported():
     a = ["--dataset", "mnist4", "--preset", "cpu_mnist", "--steps", "1000", "--out-dir", "runs/a"]
     b = ["--dataset", "mnist4", "--preset", "cpu_mnist", "--steps", "10", "--init-from", "runs/a/checkpoints/step_00001000.pt", "--out-dir", "runs/b"]
     assert _recipe_problems([a, b], root) == []
-    assert _recipe_problems([b, a], root) == ["runs/a/checkpoints/step_00001000.pt: no earlier command trains runs/a that far"]
+    assert _recipe_problems([b, a], root) == ["runs/a/checkpoints/step_00001000.pt: neither in the repository nor written by an earlier command"]
     too_far = b[:7] + ["runs/a/checkpoints/step_00002000.pt"] + b[8:]
-    assert len(_recipe_problems([a, too_far], root)) == 1
-    assert _recipe_problems([a, b[:7] + ["checkpoints/none.ckpt"] + b[8:]], root) == ["checkpoints/none.ckpt: not in the repository"]
-    assert len(_recipe_problems([a + ["--model-overrides", '{"beta_gg": 1}']], root)) == 1
+    assert _recipe_problems([a, too_far], root) == ["runs/a/checkpoints/step_00002000.pt: no earlier command trains runs/a that far"]
+    misnamed = b[:7] + ["runs/a/checkpoints/step_1000.pt"] + b[8:]   # not a name the trainer writes
+    assert _recipe_problems([a, misnamed], root) == ["runs/a/checkpoints/step_1000.pt: not a checkpoint name the trainer writes"]
+    assert _recipe_problems([a, b[:7] + ["checkpoints/none.ckpt"] + b[8:]], root) == ["checkpoints/none.ckpt: neither in the repository nor written by an earlier command"]
+    bad = _recipe_problems([a + ["--model-overrides", '{"beta_gg": 1}']], root)
+    assert len(bad) == 1 and "beta_gg" in bad[0], bad
     assert _recipe_problems([a[:-1] + ["runs/c", "--resume", "True"]], root) == ["runs/c: resumed before a command starts it"]
